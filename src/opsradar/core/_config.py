@@ -1,0 +1,137 @@
+"""The one settings table, and the frozen Config built from it.
+
+Every setting is ``Setting(name, default, help)``. Values come, in rising order of
+precedence, from the defaults, a TOML file, ``OPSRADAR_<NAME>`` environment variables
+and command-line flags. ``docs/configuration.md`` is generated from this table and a
+test checks that it is current.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from opsradar.core._errors import ConfigError
+
+
+class Setting(NamedTuple):
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", "Address every listener binds to."),
+    Setting("data_dir", "./opsradar-data", "Directory for the DuckDB file and checkpoints."),
+    Setting("http_port", 8080, "HTTP port: web board, JSON API, /metrics. 0 picks a free port."),
+    Setting("statsd_port", 8125, "StatsD UDP port. 0 picks a free port, -1 disables."),
+    Setting("graphite_port", 2003, "Graphite plaintext TCP port. 0 picks a free port, -1 disables."),
+    Setting("flush_interval", 10.0, "Seconds between StatsD aggregate flushes."),
+    Setting("percentiles", "90", "StatsD timer percentiles, comma separated (e.g. '90,99')."),
+    Setting("hot_points", 720, "Points kept per series in the in-memory hot window."),
+    Setting("store_flush_interval", 2.0, "Seconds between writes of accepted points to disk."),
+    Setting("detector", "opsradar", "Name of the registered streaming detector."),
+    Setting("threshold", 0.5, "Score at or above which the default policy calls a point anomalous."),
+    Setting("stale_after", 5.0, "A series is 'stopped reporting' after this many of its intervals."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    data_dir: str = "./opsradar-data"
+    http_port: int = 8080
+    statsd_port: int = 8125
+    graphite_port: int = 2003
+    flush_interval: float = 10.0
+    percentiles: str = "90"
+    hot_points: int = 720
+    store_flush_interval: float = 2.0
+    detector: str = "opsradar"
+    threshold: float = 0.5
+    stale_after: float = 5.0
+
+    @property
+    def percentile_list(self) -> tuple[float, ...]:
+        try:
+            return tuple(float(p) for p in self.percentiles.split(",") if p.strip())
+        except ValueError as exc:
+            raise ConfigError(f"percentiles: {self.percentiles!r} is not a list of numbers") from exc
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    default = _BY_NAME[name].default
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, str):
+                return raw.strip().lower() in ("1", "true", "yes", "on")
+            return bool(raw)
+        return type(default)(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a valid {type(default).__name__}") from exc
+
+
+def load_config(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    toml_path: str | os.PathLike[str] | None = None,
+) -> Config:
+    """Build the Config from defaults < TOML < environment < flags (``None`` flags ignored)."""
+    values: dict[str, Any] = {}
+    if toml_path is not None:
+        try:
+            data = tomllib.loads(Path(toml_path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config file {toml_path}: {exc}") from exc
+        for key, raw in data.items():
+            if key not in _BY_NAME:
+                raise ConfigError(f"config file {toml_path}: unknown setting {key!r}")
+            values[key] = _coerce(key, raw)
+    for key, raw in (env if env is not None else os.environ).items():
+        if key.startswith("OPSRADAR_") and key[9:].lower() in _BY_NAME:
+            values[key[9:].lower()] = _coerce(key[9:].lower(), raw)
+    for key, raw in (flags or {}).items():
+        if raw is None:
+            continue
+        if key not in _BY_NAME:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = _coerce(key, raw)
+    config = Config(**values)
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    for port in ("http_port", "statsd_port", "graphite_port"):
+        value = getattr(config, port)
+        if not -1 <= value <= 65535:
+            raise ConfigError(f"{port}: {value} is not a port number")
+    if config.flush_interval <= 0 or config.store_flush_interval <= 0:
+        raise ConfigError("flush intervals must be positive")
+    if not 0.0 < config.threshold <= 1.0:
+        raise ConfigError("threshold must be in (0, 1]")
+    if config.hot_points < 16:
+        raise ConfigError("hot_points must be at least 16")
+    config.percentile_list  # noqa: B018 - raises ConfigError on a bad list
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown (docs/configuration.md)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Each setting can be given as a flag (`--data-dir`), an environment variable",
+        "(`OPSRADAR_DATA_DIR`) or a key in a TOML file passed with `--config` (`data_dir = ...`).",
+        "Flags win over the environment, which wins over the file.",
+        "",
+        "| setting | default | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{s.name}` | `{s.default}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(lines) + "\n"
