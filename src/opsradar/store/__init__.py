@@ -1,1 +1,7 @@
-"""store stage."""
+"""Store stage: the hot window per series and durable history in DuckDB."""
+
+from opsradar.store._durable import Durable
+from opsradar.store._hot import HotWindow
+from opsradar.store._store import DB_FILE, SeriesData, Store
+
+__all__ = ["DB_FILE", "Durable", "HotWindow", "SeriesData", "Store"]
