@@ -54,7 +54,11 @@ def test_history_and_events_survive_a_restart(tmp_path: Path) -> None:
     assert again.read("x.y", 0, 10).values.tolist() == [3.0, 5.0]
     assert again.hot.series(1)[1].tolist() == [4.0]
     (event,) = again.events(0, 10)
-    assert (event.what, event.tags, event.data) == ("deploy web#1", ("deploy", "service=web"), "sha")
+    assert (event.what, event.tags, event.data) == (
+        "deploy web#1",
+        ("deploy", "service=web"),
+        "sha",
+    )
     again.close()
 
 

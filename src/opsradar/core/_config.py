@@ -29,14 +29,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "./opsradar-data", "Directory for the DuckDB file and checkpoints."),
     Setting("http_port", 8080, "HTTP port: web board, JSON API, /metrics. 0 picks a free port."),
     Setting("statsd_port", 8125, "StatsD UDP port. 0 picks a free port, -1 disables."),
-    Setting("graphite_port", 2003, "Graphite plaintext TCP port. 0 picks a free port, -1 disables."),
+    Setting(
+        "graphite_port", 2003, "Graphite plaintext TCP port. 0 picks a free port, -1 disables."
+    ),
     Setting("flush_interval", 10.0, "Seconds between StatsD aggregate flushes."),
     Setting("percentiles", "90", "StatsD timer percentiles, comma separated (e.g. '90,99')."),
     Setting("hot_points", 720, "Points kept per series in the in-memory hot window."),
     Setting("store_flush_interval", 2.0, "Seconds between writes of accepted points to disk."),
     Setting("detector", "opsradar", "Name of the registered streaming detector."),
-    Setting("threshold", 0.5, "Score at or above which the default policy calls a point anomalous."),
-    Setting("stale_after", 5.0, "A series is 'stopped reporting' after this many of its intervals."),
+    Setting(
+        "threshold", 0.5, "Score at or above which the default policy calls a point anomalous."
+    ),
+    Setting(
+        "stale_after", 5.0, "A series is 'stopped reporting' after this many of its intervals."
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -62,7 +68,9 @@ class Config:
         try:
             return tuple(float(p) for p in self.percentiles.split(",") if p.strip())
         except ValueError as exc:
-            raise ConfigError(f"percentiles: {self.percentiles!r} is not a list of numbers") from exc
+            raise ConfigError(
+                f"percentiles: {self.percentiles!r} is not a list of numbers"
+            ) from exc
 
 
 def _coerce(name: str, raw: Any) -> Any:

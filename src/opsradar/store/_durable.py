@@ -5,6 +5,7 @@ All SQL is parameterised; points go in as one Arrow batch per flush, never a sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -82,10 +83,8 @@ class Durable:
                 con.unregister("batch")
                 con.execute("COMMIT")
             except duckdb.Error as exc:
-                try:
+                with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
                 raise StoreError(f"write to {self.path} failed: {exc}") from exc
 
     def read(

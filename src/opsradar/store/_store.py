@@ -120,7 +120,9 @@ class Store:
             self.metrics.series.set(len(self.names))
         return out
 
-    def append(self, slots: IntArray, ts: FloatArray, values: FloatArray, scores: FloatArray) -> None:
+    def append(
+        self, slots: IntArray, ts: FloatArray, values: FloatArray, scores: FloatArray
+    ) -> None:
         self.hot.append(slots, ts, values, scores)
         with self._pending_lock:
             self._pending.append((slots, ts, values, scores))
@@ -134,7 +136,9 @@ class Store:
         if not pending and not new:
             return 0
         if pending:
-            slots, ts, values, scores = (np.concatenate(cols) for cols in zip(*pending, strict=True))
+            slots, ts, values, scores = (
+                np.concatenate(cols) for cols in zip(*pending, strict=True)
+            )
         else:
             slots, ts, values, scores = (np.empty(0, t) for t in (np.int64, float, float, float))
         try:
@@ -191,9 +195,7 @@ class Store:
             ts, v, s = self.db.read(slot, start, until, bucket)
             return SeriesData(name, f"{bucket:g}s", ts, v, s)
         ts, v, s = self.db.read(slot, start, disk_until)
-        return SeriesData(
-            name, "raw", np.r_[ts, hot_ts], np.r_[v, hot_v], np.r_[s, hot_s]
-        )
+        return SeriesData(name, "raw", np.r_[ts, hot_ts], np.r_[v, hot_v], np.r_[s, hot_s])
 
     def _bucket(self, slot: int, start: float, until: float) -> float:
         if self.db.count(slot, start, until) <= MAX_CHART_POINTS:
