@@ -1,1 +1,24 @@
-"""ingest stage."""
+"""ingest: wire formats in, ``PointBatch`` out to a sink it is given.
+
+Listeners (each ``.start()`` binds — port 0 picks a free one — ``.port`` is the bound port,
+``.stop()`` joins its threads):
+
+- ``StatsdServer`` — StatsD over UDP (and TCP with ``tcp_port``), Etsy's flush semantics.
+- ``GraphiteServer`` / ``GraphiteUdpServer`` — Graphite plaintext over TCP / UDP.
+
+Parsers: ``parse_points_json`` for ``POST /api/v1/points``.
+
+Bad input on a wire protocol is dropped and counted with ``SelfMetrics.reject(protocol,
+reason)``; accepted values with ``SelfMetrics.received(protocol, n)``.
+"""
+
+from opsradar.ingest._graphite import GraphiteServer, GraphiteUdpServer
+from opsradar.ingest._http import parse_points_json
+from opsradar.ingest._statsd import StatsdServer
+
+__all__ = [
+    "GraphiteServer",
+    "GraphiteUdpServer",
+    "StatsdServer",
+    "parse_points_json",
+]
