@@ -1,0 +1,65 @@
+"""In-process NAB scoring for development: the same engine as ``opsradar detect -``.
+
+    .venv/bin/python bench/detect/nab_dev.py [--nab /work/shared/nab] [--hp name=value ...]
+
+Runs the default detector (optionally with hyper-parameter overrides) over every NAB file,
+then prints NAB's swept and fixed-threshold (0.5) scores for all three profiles. The data
+is read from the NAB checkout; nothing is copied. The official numbers in
+docs/detection.md come from NAB's own runner against ``python -m opsradar.detect -``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+
+def _score_file(args: tuple[str, str, dict[str, float]]) -> tuple[str, np.ndarray]:
+    from opsradar.detect import Engine, OpsradarDetector
+    from opsradar.detect._csv import read_series
+
+    path, rel, hp = args
+    with open(path, newline="") as f:
+        _, ts, xs = read_series(io.StringIO(f.read()))
+    eng = Engine(OpsradarDetector(**hp))  # type: ignore[arg-type]
+    return rel, eng.score(np.zeros(len(ts), dtype=np.int64), ts, xs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nab", default="/work/shared/nab")
+    ap.add_argument("--hp", nargs="*", default=[])
+    ap.add_argument("--per-file", action="store_true")
+    a = ap.parse_args()
+    sys.path.insert(0, a.nab)
+    import nabscore  # type: ignore[import-not-found]
+
+    hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
+    corpus = nabscore.load_corpus(a.nab)
+    jobs = [(os.path.join(a.nab, "data", rel), rel, hp) for rel in corpus.files]
+    with ProcessPoolExecutor(2) as ex:
+        scores = dict(ex.map(_score_file, jobs))
+    ev = nabscore.Events(corpus, scores)
+    profiles = nabscore.load_profiles()
+    swept = nabscore.score_events(ev, profiles)
+    fixed = nabscore.score_events(ev, profiles, threshold=0.5)
+    for name in profiles:
+        s, f = swept[name], fixed[name]
+        print(
+            f"{name:20s} swept {s['score']:6.2f} @ {s['threshold']:.4f} "
+            f"(win {s['windows_detected']}/{s['windows']}, fp {s['fp']:4d})   "
+            f"fixed {f['score']:6.2f} (win {f['windows_detected']}, fp {f['fp']:4d})"
+        )
+    if a.per_file:
+        pf = ev.per_file_at(fixed["standard"]["threshold"], profiles["standard"], corpus)
+        for rel, v in sorted(pf.items(), key=lambda kv: kv[1]):
+            print(f"  {v:7.3f} {rel}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Detectors: the protocol, the registry, and the default ``opsradar`` detector.
+
+A detector holds its hyper-parameters and its state as arrays indexed by series slot.
+It has no clock and does no I/O: time arrives with the points. ``score`` scores every
+point first, then learns from it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+from opsradar.core import ConfigError, FloatArray, IntArray
+from opsradar.detect import _kernel as K
+
+KIND_NAMES: tuple[str, ...] = ("spike", "dip", "level_shift", "variance", "drift", "flatline")
+
+
+class Scored(NamedTuple):
+    """Per-point output of a detector (all arrays have one entry per input point)."""
+
+    score: FloatArray  # final score in [0, 1] (after refractory suppression)
+    raw: FloatArray  # calibrated score before suppression (episodes use it)
+    expected: FloatArray  # what the detector expected at this point
+    scale: FloatArray  # typical spread of the series around ``expected``
+    kind: IntArray  # index into KIND_NAMES, -1 when not scored
+
+
+@runtime_checkable
+class Detector(Protocol):
+    name: ClassVar[str]
+    warmup: int
+
+    @property
+    def n_slots(self) -> int: ...
+
+    def score(self, slots: IntArray, ts: FloatArray, values: FloatArray) -> Scored: ...
+
+    def state_dict(self) -> dict[str, np.ndarray]: ...
+
+    def load_state_dict(self, d: dict[str, np.ndarray]) -> None: ...
+
+    def state_bytes_per_slot(self) -> int: ...
+
+
+class OpsradarDetector:
+    """Robust multi-channel residual scoring with calibrated tails (see docs/detection.md).
+
+    Parameters are in points (not seconds), so they mean the same at any sampling rate.
+    """
+
+    name: ClassVar[str] = "opsradar"
+
+    def __init__(
+        self,
+        alpha_fast: float = 0.3,
+        alpha_scale: float = 0.02,
+        alpha_slow: float = 0.002,
+        warmup: int = 20,
+        refractory: int = 100,
+        alarm: float = 0.5,
+        s_half: float = 4.0,
+        tail: float = 0.05,
+        likelihood_short: float = 0.1,
+        likelihood_long: float = 0.002,
+        huber: float = 3.0,
+        damp: float = 0.5,
+    ) -> None:
+        self.warmup = warmup
+        hp = np.zeros(K.N_HP)
+        hp[K.HP_ALPHA_FAST] = alpha_fast
+        hp[K.HP_ALPHA_SCALE] = alpha_scale
+        hp[K.HP_ALPHA_SLOW] = alpha_slow
+        hp[K.HP_WARMUP] = warmup
+        hp[K.HP_REFRACTORY] = refractory
+        hp[K.HP_ALARM] = alarm
+        hp[K.HP_S_HALF] = s_half
+        hp[K.HP_TAU] = tail
+        hp[K.HP_LK_SHORT] = likelihood_short
+        hp[K.HP_LK_LONG] = likelihood_long
+        hp[K.HP_HUBER] = huber
+        hp[K.HP_DAMP] = damp
+        self._hp = hp
+        self._n = 0
+        self._S = np.zeros((0, K.NF))
+        self._SEAS = np.zeros((0, K.N_SEAS))
+
+    @property
+    def n_slots(self) -> int:
+        return self._n
+
+    def _grow(self, need: int) -> None:
+        cap = self._S.shape[0]
+        if need > cap:
+            new_cap = max(need, 2 * cap, 16)
+            S = np.empty((new_cap, K.NF))
+            SEAS = np.empty((new_cap, K.N_SEAS))
+            S[:cap] = self._S
+            SEAS[:cap] = self._SEAS
+            K.init_rows(S, SEAS, cap, new_cap)
+            self._S, self._SEAS = S, SEAS
+        self._n = max(self._n, need)
+
+    def score(self, slots: IntArray, ts: FloatArray, values: FloatArray) -> Scored:
+        n = len(slots)
+        if n:
+            lo = int(slots.min())
+            if lo < 0:
+                raise ValueError(f"slot {lo} is negative")
+            self._grow(int(slots.max()) + 1)
+        out = Scored(
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+        )
+        K.score_points(self._S, self._SEAS, self._hp, slots, ts, values, *out)
+        return out
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {
+            "scalars": self._S[: self._n].copy(),
+            "seasonal": self._SEAS[: self._n].astype(np.float32),
+            "hyper": self._hp.copy(),
+        }
+
+    def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
+        S = np.asarray(d["scalars"], dtype=np.float64)
+        if S.ndim != 2 or S.shape[1] != K.NF or d["seasonal"].shape != (len(S), K.N_SEAS):
+            raise ValueError("state does not match this detector's layout")
+        self._S = S.copy()
+        self._SEAS = np.asarray(d["seasonal"], dtype=np.float64)
+        self._n = len(S)
+        self._hp = np.asarray(d["hyper"], dtype=np.float64).copy()
+
+    def state_bytes_per_slot(self) -> int:
+        """Bytes of state per series, as checkpointed (scalars float64, buckets float32)."""
+        return K.NF * 8 + K.N_SEAS * 4
+
+
+DETECTORS: dict[str, type[OpsradarDetector]] = {"opsradar": OpsradarDetector}
+DEFAULT_DETECTOR = "opsradar"
+
+
+def make_detector(name: str = DEFAULT_DETECTOR) -> OpsradarDetector:
+    """Build a registered detector with its default hyper-parameters."""
+    try:
+        cls = DETECTORS[name]
+    except KeyError:
+        known = ", ".join(sorted(DETECTORS))
+        raise ConfigError(f"unknown detector {name!r}; known: {known}") from None
+    return cls()

@@ -1,0 +1,328 @@
+"""The compiled streaming kernel of the ``opsradar`` detector.
+
+State is one row of float64 scalars per series slot (``S[slot, field]``) plus one row of
+seasonal buckets (``SEAS[slot, bucket]``). One call walks the points in arrival order, so
+the same code serves "100,000 series x 1 point" and "1 series x 100,000 points".
+
+Per point, *score first, then learn*:
+
+1. robust residual channels, each a non-negative surprise ``c``:
+   point (spike/dip against a fast robust level), shift (fast level against the best
+   long baseline: flat, daily or weekly buckets - whichever has predicted best),
+   variance (short against long spread), flat (a run of identical values in a series
+   that usually changes);
+2. each channel's surprise is turned into a tail probability by that series' own running
+   tail (a tracked upper quantile plus an exponential tail fitted to the excesses), so a
+   score means the same rarity on every series;
+3. a Numenta-style likelihood stage compares the short-term mean of surprise with its
+   long-term distribution (sustained, moderate unpredictability);
+4. ``-log10`` of the smallest probability is mapped linearly to [0, 1] and a refractory
+   period keeps one alarm per event.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+# --- scalar fields of S[slot, :] -------------------------------------------------------
+N = 0  # points seen (finite)
+FIRST_TS = 1
+LAST_TS = 2
+LAST_X = 3
+LOGDT = 4  # EW mean of log(interval)
+NDT = 5  # intervals seen
+LF = 6  # fast robust level
+SCF = 7  # EW mean |residual| against the fast level
+SCS = 8  # short EW mean |residual| (variance channel)
+SCL = 9  # long EW mean |residual| (variance channel)
+LM = 10  # medium level (shift vs drift)
+LS = 11  # slow level: baseline model 0
+E0 = 12  # EW |x - baseline_m| for m = flat, daily, weekly
+E1 = 13
+E2 = 14
+CQ = 15  # calibrators: (quantile, mean excess) x 4 channels -> 15..22
+RUN = 23  # consecutive identical values
+CHG = 24  # EW rate of value changes
+OUTRUN = 25  # signed count of consecutive same-sign outliers
+REF = 26  # refractory points left
+LK_S = 27  # likelihood stage: short mean of surprise
+LK_M = 28  # long mean
+LK_V = 29  # long variance
+NBAD = 30  # non-finite points skipped
+MODEL = 31  # baseline model in use (0 flat, 1 daily, 2 weekly)
+NF = 32
+
+N_CHANNELS = 4
+CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT = 0, 1, 2, 3
+
+DAY = 86400.0
+WEEK = 7.0 * DAY
+N_DAILY = 24
+N_WEEKLY = 168
+N_SEAS = N_DAILY + N_WEEKLY
+
+# --- hyper-parameters, passed as one float64 vector -----------------------------------
+HP_ALPHA_FAST = 0
+HP_ALPHA_SCALE = 1
+HP_ALPHA_SLOW = 2
+HP_WARMUP = 3
+HP_REFRACTORY = 4
+HP_ALARM = 5
+HP_S_HALF = 6  # -log10 p that maps to score 0.5
+HP_TAU = 7  # tail mass above the tracked quantile
+HP_LK_SHORT = 8
+HP_LK_LONG = 9
+HP_HUBER = 10
+HP_DAMP = 11  # multiplier on scores inside the refractory period
+N_HP = 12
+
+# kinds (codes shared with the engine)
+K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
+
+# calibrator priors per channel: (quantile, mean excess, floor of mean excess)
+PRIOR_Q = np.array([3.0, 3.0, 0.7, 0.0])
+PRIOR_M = np.array([1.0, 1.0, 0.3, 1.0])
+MIN_M = np.array([0.25, 0.25, 0.08, 0.25])
+MAX_M = np.array([20.0, 20.0, 2.0, 20.0])
+LOG10E = 0.4342944819032518
+
+
+@nb.njit(cache=True, inline="always")
+def _ew(old: float, new: float, alpha: float, n: float) -> float:
+    a = max(alpha, 1.0 / n)
+    return old + a * (new - old)
+
+
+@nb.njit(cache=True)
+def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
+    for k in range(lo, hi):
+        for f in range(NF):
+            S[k, f] = 0.0
+        for c in range(N_CHANNELS):
+            S[k, CQ + 2 * c] = PRIOR_Q[c]
+            S[k, CQ + 2 * c + 1] = PRIOR_M[c]
+        S[k, CHG] = 0.5
+        for b in range(N_SEAS):
+            SEAS[k, b] = np.nan
+
+
+@nb.njit(cache=True, inline="always")
+def _surprise(S: np.ndarray, k: int, ch: int, c: float, tau: float, learn: bool) -> float:
+    """-log10 tail probability of ``c`` under the slot's running tail for channel ``ch``."""
+    q = S[k, CQ + 2 * ch]
+    m = S[k, CQ + 2 * ch + 1]
+    s = 0.0
+    if c > q:
+        s = -math.log10(tau) + (c - q) / m * LOG10E
+    if learn:
+        exceed = c > q
+        S[k, CQ + 2 * ch] = q + 0.5 * m * ((1.0 if exceed else 0.0) - tau)
+        if exceed:
+            m = m + 0.05 * (min(c - q, 10.0 * m) - m)
+            S[k, CQ + 2 * ch + 1] = min(max(m, MIN_M[ch]), MAX_M[ch])
+    return s
+
+
+@nb.njit(cache=True, inline="always")
+def _baseline(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, m: int) -> float:
+    if m == 1:
+        v = SEAS[k, int((t % DAY) // 3600.0)]
+    elif m == 2:
+        v = SEAS[k, N_DAILY + int(((t + 3.0 * DAY) % WEEK) // 3600.0)]
+    else:
+        return S[k, LS]
+    return S[k, LS] if math.isnan(v) else v
+
+
+@nb.njit(cache=True)
+def _learn_seasonal(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, x: float) -> None:
+    span = t - S[k, FIRST_TS]
+    dt = math.exp(S[k, LOGDT]) if S[k, NDT] > 0 else 3600.0
+    for m in (1, 2):
+        period = DAY if m == 1 else WEEK
+        b = (
+            int((t % DAY) // 3600.0)
+            if m == 1
+            else N_DAILY + int(((t + 3.0 * DAY) % WEEK) // 3600.0)
+        )
+        e_idx = E0 + m
+        if span >= period:
+            err = abs(x - _baseline(S, SEAS, k, t, m))
+            S[k, e_idx] += 0.01 * (min(err, 3.0 * S[k, e_idx] + 1e-300) - S[k, e_idx])
+        else:
+            S[k, e_idx] = S[k, E0]
+        v = SEAS[k, b]
+        if math.isnan(v):
+            SEAS[k, b] = x
+        else:
+            a = min(max(dt / (3600.0 * (3.0 if m == 1 else 2.0)), 0.02), 0.5)
+            lim = 3.0 * S[k, e_idx] + 1e-300
+            SEAS[k, b] = v + a * min(max(x - v, -lim), lim)
+    # choose the baseline model that has predicted best, with a margin for the simpler one
+    model = 0
+    best = S[k, E0]
+    if span >= 2.0 * DAY and dt <= 7200.0 and S[k, E1] < 0.8 * best:
+        model = 1
+        best = S[k, E1]
+    if span >= 2.0 * WEEK and dt <= 7200.0 and S[k, E2] < 0.8 * best:
+        model = 2
+    S[k, MODEL] = model
+
+
+@nb.njit(cache=True)
+def score_points(
+    S: np.ndarray,
+    SEAS: np.ndarray,
+    hp: np.ndarray,
+    slots: np.ndarray,
+    ts: np.ndarray,
+    xs: np.ndarray,
+    out_score: np.ndarray,
+    out_raw: np.ndarray,
+    out_expected: np.ndarray,
+    out_scale: np.ndarray,
+    out_kind: np.ndarray,
+) -> None:
+    a_fast = hp[HP_ALPHA_FAST]
+    a_sc = hp[HP_ALPHA_SCALE]
+    a_slow = hp[HP_ALPHA_SLOW]
+    tau = hp[HP_TAU]
+    huber = hp[HP_HUBER]
+    for i in range(slots.shape[0]):
+        k = slots[i]
+        t = ts[i]
+        x = xs[i]
+        out_score[i] = 0.0
+        out_raw[i] = 0.0
+        out_expected[i] = x
+        out_scale[i] = 0.0
+        out_kind[i] = K_NONE
+        if not (math.isfinite(x) and math.isfinite(t)):
+            S[k, NBAD] += 1.0
+            continue
+        n = S[k, N]
+        if n == 0.0:
+            S[k, N] = 1.0
+            S[k, FIRST_TS] = t
+            S[k, LAST_TS] = t
+            S[k, LAST_X] = x
+            S[k, LF] = x
+            S[k, LM] = x
+            S[k, LS] = x
+            continue
+        n += 1.0
+        S[k, N] = n
+        # --- sampling interval -----------------------------------------------------
+        dt = t - S[k, LAST_TS]
+        gapf = 1.0
+        if dt > 0.0:
+            ldt = math.log(dt)
+            if S[k, NDT] > 0:
+                gapf = dt / math.exp(S[k, LOGDT])
+                lo = S[k, LOGDT] - 2.0
+                S[k, LOGDT] = _ew(S[k, LOGDT], min(max(ldt, lo), lo + 4.0), 0.05, S[k, NDT] + 1)
+            else:
+                S[k, LOGDT] = ldt
+            S[k, NDT] += 1.0
+            S[k, LAST_TS] = t
+        # --- score: channels -----------------------------------------------------
+        floor = 1e-9 * (abs(S[k, LS]) + 1e-3)
+        sc = max(S[k, SCF], floor)
+        if gapf > 2.0:
+            sc *= math.sqrt(min(gapf, 100.0) / 2.0)
+        pred = S[k, LF]
+        r = x - pred
+        z = r / sc
+        learn = n > hp[HP_WARMUP]
+        s_point = _surprise(S, k, CH_POINT, abs(z), tau, learn)
+
+        # robust learning of the fast level (Huber clip; adopt after 3 outliers in a row)
+        early = n <= 10.0  # plain running means until the spread is known
+        rc = r if early else min(max(r, -huber * sc), huber * sc)
+        if abs(z) > huber and not early:
+            S[k, OUTRUN] = S[k, OUTRUN] + 1.0 if r * S[k, OUTRUN] >= 0 else math.copysign(1.0, r)
+        else:
+            S[k, OUTRUN] = 0.0
+        if abs(S[k, OUTRUN]) >= 3.0:
+            S[k, LF] = x
+            S[k, OUTRUN] = 0.0
+        else:
+            S[k, LF] = _ew(S[k, LF], pred + rc, a_fast, n)
+        S[k, SCF] = _ew(S[k, SCF], abs(rc), a_sc, n - 1.0)
+        S[k, LM] = _ew(S[k, LM], x, 0.05, n)
+
+        model = int(S[k, MODEL])
+        base = _baseline(S, SEAS, k, t, model)
+        e_base = max(S[k, E0 + model], floor)
+        zs = (S[k, LF] - base) / e_base
+        s_shift = _surprise(S, k, CH_SHIFT, abs(zs), tau, learn)
+
+        ra = abs(r) if early else min(abs(r), 10.0 * max(S[k, SCL], floor))
+        S[k, SCS] = _ew(S[k, SCS], ra, 0.1, n - 1.0)
+        S[k, SCL] = _ew(S[k, SCL], ra, 0.005, n - 1.0)
+        v = math.log((S[k, SCS] + floor) / (S[k, SCL] + floor))
+        s_var = _surprise(S, k, CH_VAR, abs(v), tau, learn and n > 30.0)
+
+        same = x == S[k, LAST_X]
+        S[k, RUN] = S[k, RUN] + 1.0 if same else 0.0
+        chg = min(S[k, CHG], 0.8)
+        s_flat = 0.0
+        if S[k, RUN] >= 5.0 and n > 50.0:
+            s_flat = -S[k, RUN] * math.log10(1.0 - chg) - 1.0
+        S[k, CHG] = _ew(S[k, CHG], 0.0 if same else 1.0, 0.01, n)
+
+        # --- slow baselines learn after scoring -----------------------------------
+        eb = abs(x - S[k, LS])
+        eb = eb if early else min(eb, 3.0 * S[k, E0] + floor)
+        S[k, E0] = _ew(S[k, E0], eb, 0.005, n - 1.0)
+        S[k, LS] = _ew(S[k, LS], x, a_slow, n)
+        _learn_seasonal(S, SEAS, k, t, x)
+        S[k, LAST_X] = x
+
+        # --- likelihood stage: sustained moderate surprise ------------------------
+        s_pt = min(s_point, 6.0)
+        S[k, LK_S] = _ew(S[k, LK_S], s_pt, hp[HP_LK_SHORT], n)
+        dm = s_pt - S[k, LK_M]
+        S[k, LK_M] = _ew(S[k, LK_M], s_pt, hp[HP_LK_LONG], n)
+        S[k, LK_V] = _ew(S[k, LK_V], dm * dm, hp[HP_LK_LONG], n)
+        s_lk = 0.0
+        sd = math.sqrt(S[k, LK_V]) * math.sqrt(hp[HP_LK_SHORT] / (2.0 - hp[HP_LK_SHORT]))
+        if n > 50.0 and sd > 0.0:
+            zl = (S[k, LK_S] - S[k, LK_M]) / (sd + 0.05)
+            if zl > 0.0:
+                s_lk = 0.5 * zl * zl * LOG10E  # Gaussian tail, -log10
+        # --- combine --------------------------------------------------------------
+        s = s_point
+        kind = K_SPIKE if r > 0 else K_DIP
+        expected = pred
+        scale = sc
+        if s_shift > s:
+            s = s_shift
+            kind = K_SHIFT if abs(S[k, LF] - S[k, LM]) > 0.5 * abs(S[k, LF] - base) else K_DRIFT
+            expected = base
+            scale = e_base
+        if s_var > s:
+            s = s_var
+            kind = K_VAR if v > 0 else K_FLAT
+        if s_flat > s:
+            s = s_flat
+            kind = K_FLAT
+        if s_lk > s:
+            s = s_lk
+        raw = min(max(s / (2.0 * hp[HP_S_HALF]), 0.0), 1.0)
+        if n <= hp[HP_WARMUP]:
+            raw = 0.0
+        score = raw
+        if S[k, REF] > 0.0:
+            S[k, REF] -= 1.0
+            score = min(raw * hp[HP_DAMP], 0.999 * hp[HP_ALARM])
+        elif raw >= hp[HP_ALARM]:
+            S[k, REF] = hp[HP_REFRACTORY]
+        out_score[i] = score
+        out_raw[i] = raw
+        out_expected[i] = expected
+        out_scale[i] = scale
+        out_kind[i] = kind
