@@ -1,0 +1,264 @@
+"""The simulated fleet: history (backfill), deploy events, and live traffic with incidents.
+
+Simulated time: at ``speed`` 1 it is the wall clock; at ``speed`` s it starts at the wall
+clock when ``run`` starts and runs s times faster (Graphite timestamps, deploy times and the
+daily cycle follow it; StatsD is thinned to 1/s of its traffic so the server's wall-clock
+flush still sees normal rates).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from opsradar.core import FloatArray, IntArray
+from opsradar.simulate._deploys import deploys_between
+from opsradar.simulate._incidents import Incident, IncidentPlan, plan_incidents
+from opsradar.simulate._model import HOST_METRICS, HostModel, Layout
+from opsradar.simulate._statsd import ServiceModel, ServiceSample, entries, flush_stats, pack
+from opsradar.simulate._wire import EventPoster, GraphiteSender, StatsdSender
+
+DEFAULT_SERVICES = ("web", "api", "checkout", "search", "auth", "billing")
+PARTS = 10  # StatsD traffic of a step is spread over this many sends across the step
+MAX_CATCH_UP = 30  # steps the live feed fills in after a gap (e.g. since the backfill)
+BACKFILL_CHUNK = 60  # steps per send_lines call in the backfill
+
+SendLines = Callable[[list[str]], None]
+SendEvents = Callable[[list[dict[str, Any]]], None]
+
+
+class Fleet:
+    """A deterministic fleet of ``hosts`` hosts spread over ``services``.
+
+    >>> fleet = Fleet(hosts=12)
+    >>> fleet.layout.hosts[:3]
+    ('web-001', 'api-001', 'checkout-001')
+    >>> fleet.host_lines(np.array([170_000_000]))[0]
+    'hosts.web-001.cpu.user 6.09 1700000000\\n'
+    """
+
+    def __init__(
+        self,
+        seed: int = 1,
+        hosts: int = 200,
+        services: tuple[str, ...] = DEFAULT_SERVICES,
+        interval: float = 10.0,
+        percentiles: tuple[float, ...] = (90.0,),
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self.seed = seed
+        self.services = tuple(services)
+        self.interval = interval
+        self.percentiles = percentiles
+        self.layout = Layout.build(hosts, self.services)
+        self.hosts = HostModel(seed, self.layout, interval)
+        self.traffic = ServiceModel(seed, self.services, interval)
+        self.counts: Counter[str] = Counter()
+        self._plan: IncidentPlan | None = None
+        self._sent_step: int | None = None  # last step already sent (by the backfill)
+        self._events_until: float | None = None
+        self._templates = [
+            f"{name} %.{HOST_METRICS[i % len(HOST_METRICS)].decimals}f %.15g\n"
+            for i, name in enumerate(self.layout.names)
+        ]
+        self._template = "".join(self._templates)
+
+    # -- incidents and events ------------------------------------------------------------
+
+    @property
+    def incidents(self) -> list[Incident]:
+        """The injected incidents, once planned (``run`` plans them when it starts)."""
+        return list(self._plan.incidents) if self._plan else []
+
+    def plan_incidents(self, live_start: float, speed: float = 1.0) -> list[Incident]:
+        """Fix the incidents relative to ``live_start``; the host stops after the backfill."""
+        stop_at = live_start
+        if self._sent_step is not None:
+            stop_at = min(live_start, (self._sent_step + 1) * self.interval)
+        self._plan = plan_incidents(
+            self.layout, self.services, live_start, stop_at, speed, self.interval
+        )
+        return self.incidents
+
+    def events_between(self, t0: float, t1: float) -> list[dict[str, Any]]:
+        """Deploy events with ``t0 <= when < t1`` (routine ones and the incident's)."""
+        events = deploys_between(self.seed, t0, t1, self.services)
+        if self._plan:
+            events += [e for e in self._plan.deploys if t0 <= e["when"] < t1]
+        return sorted(events, key=lambda e: float(e["when"]))
+
+    # -- data ----------------------------------------------------------------------------
+
+    def host_frame(self, steps: IntArray) -> tuple[FloatArray, FloatArray, Any]:
+        """``(ts, values[series, step], sent[series, step])`` with incidents applied."""
+        ts = steps.astype(np.float64) * self.interval
+        values = self.hosts.values(steps)
+        if self._plan is None:
+            return ts, values, np.ones(values.shape, dtype=bool)
+        return ts, values, self._plan.apply(ts, values)
+
+    def service_samples(self, step: int) -> list[ServiceSample]:
+        factor = self._plan.latency_factor(step * self.interval) if self._plan else {}
+        return self.traffic.samples(step, factor)
+
+    def host_lines(self, steps: IntArray) -> list[str]:
+        """Graphite lines of all host metrics for ``steps``, in time order."""
+        ts, values, sent = self.host_frame(steps)
+        out: list[str] = []
+        n = len(self.layout.names)
+        args: list[float] = [0.0] * (2 * n)
+        for j, t in enumerate(ts.tolist()):
+            column = sent[:, j]
+            if column.all():
+                template, vals, count = self._template, values[:, j], n
+            else:
+                rows = np.flatnonzero(column)
+                template = "".join(self._templates[r] for r in rows)
+                vals, count = values[rows, j], len(rows)
+            args[0 : 2 * count : 2] = vals.tolist()
+            args[1 : 2 * count : 2] = [t] * count
+            out += (template % tuple(args[: 2 * count])).splitlines(keepends=True)
+        return out
+
+    def statsd_lines(self, steps: IntArray) -> list[str]:
+        """Graphite lines of what the StatsD flush would have produced for ``steps``."""
+        out: list[str] = []
+        for step in steps.tolist():
+            t = step * self.interval
+            for sample in self.service_samples(step):
+                stats = flush_stats(sample, self.interval, self.percentiles)
+                out += [f"{name} {value:.3f} {t:.15g}\n" for name, value in stats.items()]
+        return out
+
+    def statsd_datagrams(self, step: int, speed: float = 1.0) -> list[list[bytes]]:
+        """The StatsD traffic of ``step`` as ``PARTS`` lists of datagrams, sent spread out."""
+        items = [e for sample in self.service_samples(step) for e in entries(sample)]
+        if speed > 1:
+            items = items[:: max(1, round(speed))]
+        return [pack(items[i::PARTS]) for i in range(PARTS)]
+
+    # -- feeding a server ----------------------------------------------------------------
+
+    def backfill(
+        self,
+        send_lines: SendLines,
+        now: float,
+        hours: float = 6.0,
+        send_events: SendEvents | None = None,
+    ) -> int:
+        """Send the past ``hours`` of every series as Graphite lines; return the line count.
+
+        Past deploys are ``events_between(now - hours * 3600, now)``; they are also handed
+        to ``send_events`` if given. ``run`` continues from the last step sent here.
+        """
+        first = math.floor((now - hours * 3600.0) / self.interval) + 1
+        last = math.floor(now / self.interval)
+        total = 0
+        for start in range(first, last + 1, BACKFILL_CHUNK):
+            steps = np.arange(start, min(start + BACKFILL_CHUNK, last + 1), dtype=np.int64)
+            lines = self.host_lines(steps) + self.statsd_lines(steps)
+            send_lines(lines)
+            total += len(lines)
+        self._sent_step = last
+        self._events_until = now
+        if send_events is not None:
+            send_events(self.events_between(now - hours * 3600.0, now))
+        return total
+
+    def run(
+        self,
+        graphite: tuple[str, int],
+        statsd: tuple[str, int],
+        http_base: str,
+        stop: threading.Event,
+        clock: Callable[[], float] = time.time,
+        speed: float = 1.0,
+    ) -> None:
+        """Send live traffic until ``stop`` is set (checked at least every interval/10 s)."""
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        wall0 = clock()
+        if self._plan is None:
+            self.plan_incidents(wall0, speed)
+        with (
+            GraphiteSender(graphite, counts=self.counts) as graphite_out,
+            StatsdSender(statsd, counts=self.counts) as statsd_out,
+            EventPoster(http_base, counts=self.counts) as events_out,
+        ):
+            live = _Live(self, graphite_out, statsd_out, events_out, speed)
+            live.loop(stop, clock, wall0)
+
+
+class _Live:
+    """The live loop's state: the last step sent, events posted, StatsD still to send."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        graphite: GraphiteSender,
+        statsd: StatsdSender,
+        events: EventPoster,
+        speed: float,
+    ) -> None:
+        self.fleet, self.speed = fleet, speed
+        self.graphite, self.statsd, self.events = graphite, statsd, events
+        self.pending: list[list[bytes]] = []
+
+    def loop(self, stop: threading.Event, clock: Callable[[], float], wall0: float) -> None:
+        fleet = self.fleet
+        period = fleet.interval / PARTS / self.speed
+        now = wall0
+        last = math.floor(now / fleet.interval) - 1
+        if fleet._sent_step is not None:
+            last = max(fleet._sent_step, last - MAX_CATCH_UP)
+        posted = fleet._events_until if fleet._events_until is not None else now
+        next_wake = wall0
+        while not stop.is_set():
+            now = wall0 + (clock() - wall0) * self.speed
+            last = self.tick(now, last)
+            self.events.post(fleet.events_between(posted, now))
+            posted = max(posted, now)
+            next_wake = max(next_wake + period, clock() - period)
+            stop.wait(max(0.0, next_wake - clock()))
+
+    def tick(self, now: float, last: int) -> int:
+        """Send what is due at simulated time ``now``; return the last step sent."""
+        step = math.floor(now / self.fleet.interval)
+        if step > last:
+            first = max(last + 1, step - MAX_CATCH_UP + 1)
+            self.graphite.send_lines(self.fleet.host_lines(np.arange(first, step + 1)))
+            for datagrams in self.pending:
+                self.statsd.send(datagrams)
+            self.pending = self.fleet.statsd_datagrams(step, self.speed)
+        if self.pending:
+            self.statsd.send(self.pending.pop(0))
+        return max(step, last)
+
+
+def run_demo_traffic(
+    graphite: tuple[str, int],
+    statsd: tuple[str, int],
+    http_base: str,
+    stop: threading.Event,
+    fleet: Fleet | None = None,
+    hours: float = 6.0,
+    clock: Callable[[], float] = time.time,
+    speed: float = 1.0,
+) -> Fleet:
+    """Backfill ``hours`` of history and past deploys, then run live until ``stop`` is set."""
+    fleet = fleet if fleet is not None else Fleet()
+    with (
+        GraphiteSender(graphite, counts=fleet.counts) as out,
+        EventPoster(http_base, counts=fleet.counts) as events,
+    ):
+        fleet.backfill(out.send_lines, clock(), hours, send_events=events.post)
+    if not stop.is_set():
+        fleet.run(graphite, statsd, http_base, stop, clock, speed)
+    return fleet
