@@ -6,10 +6,9 @@ import socket
 import time
 
 import pytest
-from ingest_support import RecordingSink, received, rejected, send_udp, wait_until
 
 from opsradar.core import SelfMetrics
-from opsradar.ingest import GraphiteServer, GraphiteUdpServer
+from opsradar.ingest import GraphiteServer, GraphiteUdpServer, RecordingSink
 from opsradar.ingest._graphite import GraphiteParser
 
 
@@ -50,7 +49,7 @@ def test_bad_line(line: bytes, reason: str) -> None:
     assert [p[0] for p in points] == ["ok.1", "ok.2"]
 
 
-def test_tcp_partial_lines_and_bad_lines(sink: RecordingSink, metrics: SelfMetrics) -> None:
+def test_tcp_partial_lines_and_bad_lines(sink: RecordingSink, metrics: SelfMetrics, wire) -> None:
     server = GraphiteServer("127.0.0.1", 0, sink, metrics)
     server.start()
     try:
@@ -58,20 +57,20 @@ def test_tcp_partial_lines_and_bad_lines(sink: RecordingSink, metrics: SelfMetri
             conn.sendall(b"a.b 1 1700000000\na.")
             time.sleep(0.05)
             conn.sendall(b"c 2 1700000000\ngarbage\n")
-            wait_until(lambda: received(metrics, "graphite") == 2)
+            wire.wait_until(lambda: wire.received(metrics, "graphite") == 2)
             conn.sendall(b"a.d 3 1700000000\n")
-            wait_until(lambda: received(metrics, "graphite") == 3)
+            wire.wait_until(lambda: wire.received(metrics, "graphite") == 3)
         with socket.create_connection(("127.0.0.1", server.port)) as conn:
             conn.sendall(b"last 4 1700000000")  # no final newline: handled at close
-        wait_until(lambda: received(metrics, "graphite") == 4)
+        wire.wait_until(lambda: wire.received(metrics, "graphite") == 4)
     finally:
         server.stop()
     assert [p[0] for p in sink.points()] == ["a.b", "a.c", "a.d", "last"]
-    assert rejected(metrics) == {"graphite/missing_fields": 1}
+    assert wire.rejected(metrics) == {"graphite/missing_fields": 1}
     assert all(b.protocol == "graphite" for b in sink.batches)
 
 
-def test_tcp_overlong_line_dropped(sink: RecordingSink, metrics: SelfMetrics) -> None:
+def test_tcp_overlong_line_dropped(sink: RecordingSink, metrics: SelfMetrics, wire) -> None:
     server = GraphiteServer("127.0.0.1", 0, sink, metrics)
     server.start()
     try:
@@ -79,21 +78,21 @@ def test_tcp_overlong_line_dropped(sink: RecordingSink, metrics: SelfMetrics) ->
             conn.sendall(b"x" * 5000)
             time.sleep(0.05)
             conn.sendall(b"y" * 5000 + b" 1 1700000000\nok 1 1700000000\n")
-            wait_until(lambda: received(metrics, "graphite") == 1)
+            wire.wait_until(lambda: wire.received(metrics, "graphite") == 1)
     finally:
         server.stop()
     assert [p[0] for p in sink.points()] == ["ok"]
-    assert rejected(metrics) == {"graphite/too_long": 1}
+    assert wire.rejected(metrics) == {"graphite/too_long": 1}
 
 
-def test_many_connections(sink: RecordingSink, metrics: SelfMetrics) -> None:
+def test_many_connections(sink: RecordingSink, metrics: SelfMetrics, wire) -> None:
     server = GraphiteServer("127.0.0.1", 0, sink, metrics)
     server.start()
     try:
         conns = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
         for i, conn in enumerate(conns):
             conn.sendall(f"c.{i} {i} 1700000000\n".encode())
-        wait_until(lambda: received(metrics, "graphite") == 20)
+        wire.wait_until(lambda: wire.received(metrics, "graphite") == 20)
         for conn in conns:
             conn.close()
     finally:
@@ -101,13 +100,15 @@ def test_many_connections(sink: RecordingSink, metrics: SelfMetrics) -> None:
     assert sorted(p[2] for p in sink.points()) == list(range(20))
 
 
-def test_udp(sink: RecordingSink, metrics: SelfMetrics) -> None:
+def test_udp(sink: RecordingSink, metrics: SelfMetrics, wire) -> None:
     server = GraphiteUdpServer("127.0.0.1", 0, sink, metrics)
     server.start()
     try:
-        send_udp(server.port, b"u.a 1 1700000000\nbad\nu.b 2 1700000000", b"u.c 3 1700000000\n")
-        wait_until(lambda: received(metrics, "graphite") == 3)
+        wire.send_udp(
+            server.port, b"u.a 1 1700000000\nbad\nu.b 2 1700000000", b"u.c 3 1700000000\n"
+        )
+        wire.wait_until(lambda: wire.received(metrics, "graphite") == 3)
     finally:
         server.stop()
     assert sorted(p[0] for p in sink.points()) == ["u.a", "u.b", "u.c"]
-    assert rejected(metrics) == {"graphite/missing_fields": 1}
+    assert wire.rejected(metrics) == {"graphite/missing_fields": 1}

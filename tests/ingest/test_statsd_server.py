@@ -6,10 +6,9 @@ import socket
 import time
 
 import pytest
-from ingest_support import RecordingSink, received, rejected, send_udp, wait_until
 
 from opsradar.core import ConfigError, SelfMetrics
-from opsradar.ingest import StatsdServer
+from opsradar.ingest import RecordingSink, StatsdServer
 
 
 def _server(sink: RecordingSink, metrics: SelfMetrics, **kw: object) -> StatsdServer:
@@ -17,38 +16,38 @@ def _server(sink: RecordingSink, metrics: SelfMetrics, **kw: object) -> StatsdSe
     return StatsdServer("127.0.0.1", 0, sink, metrics, clock=lambda: 1_700_000_000.0, **kw)  # type: ignore[arg-type]
 
 
-def test_udp_receive_and_flush_on_stop(sink: RecordingSink, metrics: SelfMetrics) -> None:
+def test_udp_receive_and_flush_on_stop(sink: RecordingSink, metrics: SelfMetrics, wire) -> None:
     server = _server(sink, metrics)
     server.start()
     assert server.port > 0
-    send_udp(server.port, b"hits:1|c\nhits:2|c\nbad line\nlat:5|ms", b"hits:3|c")
-    wait_until(lambda: received(metrics, "statsd") == 4)
+    wire.send_udp(server.port, b"hits:1|c\nhits:2|c\nbad line\nlat:5|ms", b"hits:3|c")
+    wire.wait_until(lambda: wire.received(metrics, "statsd") == 4)
     server.stop()
     values = sink.values()
     assert values["stats.counters.hits.count"] == 6
     assert values["stats.timers.lat.mean"] == 5
     assert values["stats.counters.statsd.packets_received.count"] == 2
     assert values["stats.counters.statsd.bad_lines_seen.count"] == 1
-    assert rejected(metrics) == {"statsd/missing_fields": 1}
+    assert wire.rejected(metrics) == {"statsd/missing_fields": 1}
     assert {ts for _, ts, _ in sink.points()} == {1_700_000_000.0}
     assert all(b.protocol == "statsd" for b in sink.batches)
 
 
-def test_periodic_flush(sink: RecordingSink, metrics: SelfMetrics) -> None:
+def test_periodic_flush(sink: RecordingSink, metrics: SelfMetrics, wire) -> None:
     server = _server(sink, metrics, flush_interval=0.05)
     server.start()
     try:
-        send_udp(server.port, b"x:1|c")
-        wait_until(
+        wire.send_udp(server.port, b"x:1|c")
+        wire.wait_until(
             lambda: any(n == "stats.counters.x.count" and v == 1 for n, _, v in sink.points())
         )
-        wait_until(lambda: len(sink.batches) >= 3)
+        wire.wait_until(lambda: len(sink.batches) >= 3)
     finally:
         server.stop()
     assert sink.values()["stats.counters.x.rate"] == 0
 
 
-def test_tcp(sink: RecordingSink, metrics: SelfMetrics) -> None:
+def test_tcp(sink: RecordingSink, metrics: SelfMetrics, wire) -> None:
     server = _server(sink, metrics, tcp_port=0)
     server.start()
     try:
@@ -56,20 +55,19 @@ def test_tcp(sink: RecordingSink, metrics: SelfMetrics) -> None:
             conn.sendall(b"t:1|c\nt:")
             time.sleep(0.05)
             conn.sendall(b"2|c\n###\nt:4|c\n")
-            wait_until(lambda: received(metrics, "statsd") == 3)
+            wire.wait_until(lambda: wire.received(metrics, "statsd") == 3)
             conn.sendall(b"t:8|c\n")  # still open after a bad line
-            wait_until(lambda: received(metrics, "statsd") == 4)
+            wire.wait_until(lambda: wire.received(metrics, "statsd") == 4)
     finally:
         server.stop()
     assert sink.values()["stats.counters.t.count"] == 15
-    assert rejected(metrics) == {"statsd/missing_fields": 1}
+    assert wire.rejected(metrics) == {"statsd/missing_fields": 1}
 
 
-def test_receiving_continues_while_sink_is_slow(metrics: SelfMetrics) -> None:
-    class SlowSink(RecordingSink):
+def test_receiving_continues_while_sink_is_slow(metrics: SelfMetrics, wire) -> None:
+    class SlowSink:
         def put(self, batch: object) -> None:
             time.sleep(0.3)
-            super().put(batch)  # type: ignore[arg-type]
 
     sink = SlowSink()
     server = _server(sink, metrics, flush_interval=0.05)
@@ -77,14 +75,14 @@ def test_receiving_continues_while_sink_is_slow(metrics: SelfMetrics) -> None:
     try:
         time.sleep(0.1)  # a flush is now in progress
         start = time.monotonic()
-        send_udp(server.port, b"a:1|c")
-        wait_until(lambda: received(metrics, "statsd") == 1)
+        wire.send_udp(server.port, b"a:1|c")
+        wire.wait_until(lambda: wire.received(metrics, "statsd") == 1)
         assert time.monotonic() - start < 0.2
     finally:
         server.stop()
 
 
-def test_failing_sink_does_not_stop_flushing(metrics: SelfMetrics) -> None:
+def test_failing_sink_does_not_stop_flushing(metrics: SelfMetrics, wire) -> None:
     class Broken:
         calls = 0
 
@@ -94,9 +92,9 @@ def test_failing_sink_does_not_stop_flushing(metrics: SelfMetrics) -> None:
 
     server = StatsdServer("127.0.0.1", 0, Broken(), metrics, flush_interval=0.02)
     server.start()
-    wait_until(lambda: Broken.calls >= 3)
+    wire.wait_until(lambda: Broken.calls >= 3)
     server.stop()  # its final flush fails too, and is counted, not raised
-    assert rejected(metrics)["statsd/flush_error"] >= 4
+    assert wire.rejected(metrics)["statsd/flush_error"] >= 4
 
 
 @pytest.mark.parametrize(

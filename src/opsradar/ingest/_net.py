@@ -71,19 +71,25 @@ class UdpReader:
         recv = sock.recv
         dontwait = socket.MSG_DONTWAIT
         while not self._stop.is_set():
-            if not poller.select(POLL_SECONDS):
-                continue
-            batch: list[bytes] = []
-            try:
-                for _ in range(UDP_BATCH):
-                    batch.append(recv(MAX_DATAGRAM, dontwait))
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError:  # pragma: no cover - socket closed under us
-                log.exception("UDP receive failed")
-            if batch:
-                _guarded(self._handle, batch, self._reject)
+            if poller.select(POLL_SECONDS):
+                self._drain(recv, dontwait)
         poller.close()
+        while self._drain(recv, dontwait):  # what arrived before stop() is kept
+            pass
+
+    def _drain(self, recv: Callable[[int, int], bytes], flags: int) -> bool:
+        batch: list[bytes] = []
+        try:
+            for _ in range(UDP_BATCH):
+                batch.append(recv(MAX_DATAGRAM, flags))
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:  # pragma: no cover - socket closed under us
+            log.exception("UDP receive failed")
+            return False
+        if batch:
+            _guarded(self._handle, batch, self._reject)
+        return bool(batch)
 
 
 def _guarded(handle: Callable[[list[bytes]], None], batch: list[bytes], reject: Reject) -> None:
