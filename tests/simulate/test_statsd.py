@@ -14,6 +14,8 @@ def test_timer_stats_match_etsy_statsd() -> None:
     assert stats["count_ps"] == 10
     assert (stats["lower"], stats["upper"], stats["mean"], stats["median"]) == (1, 10, 5.5, 5.5)
     assert (stats["upper_90"], stats["mean_90"], stats["sum_90"]) == (9, 5, 45)
+    assert stats["count_90"] == 9
+    assert timer_stats(np.arange(1.0, 6.0), 10.0, [90])["count_90"] == 5  # 4.5 rounds up
     assert timer_stats(np.array([]), 10.0, [90]) == {"count": 0.0, "count_ps": 0.0}
 
 
@@ -24,7 +26,7 @@ def test_flush_series_names_per_service() -> None:
     assert "stats.counters.web.errors.rate" in names
     assert "stats.timers.auth.latency.upper_90" in names
     assert "stats.timers.auth.latency.upper_99" in names
-    assert len(names) == 6 * (4 + 9 + 8)
+    assert len(names) == 6 * (4 + 9 + 10)
 
 
 def test_entries_carry_sample_rates_and_several_metrics() -> None:

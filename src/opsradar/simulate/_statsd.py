@@ -9,6 +9,7 @@ history and the live flush continue one another.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -19,21 +20,6 @@ from opsradar.simulate._model import NOISE_CLIP, STREAM_PARAMS, STREAM_SERVICE, 
 
 SAMPLE_RATE = 0.1
 MAX_DATAGRAM = 1400  # bytes; below the 1432-byte safe payload of a 1500-byte MTU
-
-# Fields of an Etsy-compatible timer flush; ``_<pct>`` fields are added per percentile.
-TIMER_FIELDS = (
-    "count",
-    "count_ps",
-    "lower",
-    "mean",
-    "median",
-    "std",
-    "sum",
-    "sum_squares",
-    "upper",
-)
-TIMER_PCT_FIELDS = ("mean", "sum", "sum_squares", "upper")
-COUNTER_FIELDS = ("count", "rate")
 
 
 class ServiceSample(NamedTuple):
@@ -112,9 +98,12 @@ def timer_stats(
         "upper": float(v[-1]),
     }
     for pct in percentiles:
-        k = max(1, round(pct / 100.0 * n))
+        k = math.floor(pct / 100.0 * n + 0.5) if n > 1 else n  # JavaScript's Math.round
+        if k == 0:
+            continue
         tag = f"{pct:g}".replace(".", "_")
         out |= {
+            f"count_{tag}": float(k),
             f"mean_{tag}": float(cum[k - 1] / k),
             f"sum_{tag}": float(cum[k - 1]),
             f"sum_squares_{tag}": float(np.dot(v[:k], v[:k])),
