@@ -1,1 +1,7 @@
-"""web stage."""
+"""Present stage: the HTTP API, the pages and /metrics. Reads only (ingest goes to the sink)."""
+
+from opsradar.web._app import WebContext, create_app
+from opsradar.web._payloads import anomaly_spans, parse_event, parse_when
+from opsradar.web._sparkline import sparkline
+
+__all__ = ["WebContext", "anomaly_spans", "create_app", "parse_event", "parse_when", "sparkline"]

@@ -1,0 +1,120 @@
+"""The ``opsradar`` command: serve, demo, detect."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import click
+
+from opsradar.core import Config, ConfigError, InputError, OpsradarError, load_config
+
+
+def _server_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file."
+        ),
+        click.option("--host", help="Address every listener binds to (default 127.0.0.1)."),
+        click.option("--data-dir", help="Data directory (default ./opsradar-data)."),
+        click.option("--http-port", type=int, help="Web, API and /metrics port (default 8080)."),
+        click.option("--statsd-port", type=int, help="StatsD UDP port (default 8125, -1 off)."),
+        click.option("--graphite-port", type=int, help="Graphite TCP port (default 2003, -1 off)."),
+        click.option("--flush-interval", type=float, help="StatsD flush interval in seconds."),
+        click.option("--detector", help="Registered detector name (default 'opsradar')."),
+        click.option("--threshold", type=float, help="Default policy threshold in (0, 1]."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _config(config_file: str | None, **flags: Any) -> Config:
+    try:
+        return load_config(flags=flags, toml_path=config_file)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _announce(ports: dict[str, int], host: str) -> None:
+    parts = " ".join(f"{k}={v}" for k, v in sorted(ports.items()))
+    click.echo(f"opsradar listening on {host}: {parts}", err=True)
+    click.echo(f"board: http://{host}:{ports.get('http')}/", err=True)
+
+
+def _run_server(config: Config, after_start: Callable[[Any], None] | None = None) -> None:
+    from opsradar.server import Server  # the wiring imports every stage; keep `detect` light
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        server = Server(config)
+        server.start()
+    except (OpsradarError, OSError) as exc:
+        click.echo(f"opsradar: cannot start: {exc}", err=True)
+        sys.exit(1)
+    _announce(server.ports, config.host)
+    if after_start is not None:
+        after_start(server)
+    server.serve()
+
+
+@click.group()
+@click.version_option(package_name="opsradar")
+def main() -> None:
+    """opsradar: metrics in, anomalies scored as they arrive, what matters now out."""
+
+
+@main.command()
+@_server_options
+def serve(config_file: str | None, **flags: Any) -> None:
+    """Run the server: StatsD, Graphite, HTTP API and the board."""
+    _run_server(_config(config_file, **flags))
+
+
+@main.command()
+@_server_options
+@click.option("--seed", type=int, default=1, show_default=True, help="Simulation seed.")
+@click.option("--hosts", type=int, default=200, show_default=True, help="Simulated hosts.")
+@click.option("--backfill-hours", type=float, default=6.0, show_default=True)
+def demo(
+    config_file: str | None, seed: int, hosts: int, backfill_hours: float, **flags: Any
+) -> None:
+    """Run the server fed by a simulated fleet (hosts, services, deploys, incidents)."""
+    if flags.get("flush_interval") is None:
+        flags["flush_interval"] = 10.0
+    config = _config(config_file, **flags)
+
+    def feed(server: Any) -> None:
+        from opsradar.demo import start_demo_traffic
+
+        thread = threading.Thread(
+            target=start_demo_traffic,
+            args=(server, seed, hosts, backfill_hours),
+            name="demo-fleet",
+            daemon=True,
+        )
+        thread.start()
+
+    _run_server(config, after_start=feed)
+
+
+@main.command()
+@click.argument("file", type=click.File("r"), default="-")
+@click.option("--threshold", type=float, default=0.5, show_default=True, help="Policy threshold.")
+def detect(file: TextIO, threshold: float) -> None:
+    """Score a CSV `timestamp,value` (FILE or - for stdin); print
+    `timestamp,value,anomaly_score,anomaly` with the server's own detector."""
+    from opsradar.detect import detect_csv
+
+    try:
+        detect_csv(file, sys.stdout, threshold=threshold)
+    except InputError as exc:
+        click.echo(f"opsradar detect: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Families: which series belong to one thing that moves together.
+
+* a StatsD timer's or counter's statistics: ``stats.timers.checkout.latency.{mean,upper_90,...}``
+* the same metric across numbered hosts of one service: ``hosts.web-017.cpu.user``
+
+>>> family("stats.timers.checkout.latency.upper_90")
+'stats.timers.checkout.latency'
+>>> family("hosts.web-017.cpu.user")
+'hosts.web-*.cpu.user'
+>>> family("app.db3.queries;dc=ams;host=db3")
+'app.db*.queries'
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z0-9_]*?[-_]?)\d+$")
+_STATSD_FAMILIES = ("stats.timers.", "stats.counters.", "stats.sets.")
+
+
+def family(name: str) -> str:
+    path = name.partition(";")[0]
+    if path.startswith(_STATSD_FAMILIES) and path.count(".") >= 3:
+        path = path.rsplit(".", 1)[0]
+    parts = [_NUMBERED.sub(r"\1*", part) for part in path.split(".")]
+    return ".".join(parts)
+
+
+def scope_words(name: str) -> set[str]:
+    """Words of a series name that a deploy's ``service=...`` tag can match.
+
+    >>> sorted(scope_words("hosts.checkout-004.cpu.user;dc=ams"))
+    ['ams', 'checkout', 'cpu', 'hosts', 'user']
+    """
+    words = re.split(r"[.;=_\-/:]+", name)
+    return {w for w in words if w and not w.isdigit() and not re.fullmatch(r"\d+", w)}

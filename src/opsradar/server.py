@@ -1,0 +1,285 @@
+"""The wiring: the only module that imports every stage.
+
+ingest listeners → queue → pipeline thread (store.resolve → engine.score → store.append)
+store flush thread → DuckDB;  HTTP (uvicorn) → web app reading store, engine episodes, trends.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+import uvicorn
+
+from opsradar.core import Config, PointBatch, SelfMetrics, StoreError
+from opsradar.detect import Engine, Episode, Policy, load_checkpoint, make_detector, save_checkpoint
+from opsradar.ingest import GraphiteServer, StatsdServer, parse_points_json
+from opsradar.rank import Trend, build_trends
+from opsradar.store import Store
+from opsradar.web import WebContext, create_app
+
+log = logging.getLogger("opsradar")
+
+QUEUE_BATCHES = 4096
+CHECKPOINT_EVERY = 60.0
+TRENDS_CACHE = 1.0
+EVENT_LOOKBACK = 3 * 86400.0
+
+
+class Pipeline:
+    """The sink ingest writes to. Receiving never waits: batches queue for one worker thread."""
+
+    def __init__(self, store: Store, engine: Engine, metrics: SelfMetrics) -> None:
+        self.store = store
+        self.engine = engine
+        self.metrics = metrics
+        self.engine_lock = threading.Lock()
+        self._queue: queue.Queue[PointBatch | None] = queue.Queue(maxsize=QUEUE_BATCHES)
+        self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+
+    def put(self, batch: PointBatch) -> None:
+        if len(batch) == 0:
+            return
+        try:
+            self._queue.put_nowait(batch)
+        except queue.Full:
+            self.metrics.reject(batch.protocol, "queue_full", len(batch))
+        self.metrics.queue_depth.set(self._queue.qsize())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every queued batch is processed (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _run(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if batch is None:
+                self._queue.task_done()
+                return
+            batches = [batch]
+            while len(batches) < 256:  # combine what is waiting into one scoring step
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    self._queue.task_done()
+                    break
+                batches.append(nxt)
+            try:
+                self._process(batches)
+            except Exception:  # one bad batch must not stop scoring for everyone
+                log.exception("pipeline: dropped %d batches", len(batches))
+                for b in batches:
+                    self.metrics.reject(b.protocol, "internal_error", len(b))
+            finally:
+                for _ in batches:
+                    self._queue.task_done()
+                self.metrics.queue_depth.set(self._queue.qsize())
+
+    def _process(self, batches: list[PointBatch]) -> None:
+        names = [n for b in batches for n in b.names]
+        ts = np.concatenate([b.ts for b in batches])
+        values = np.concatenate([b.values for b in batches])
+        slots = self.store.resolve(names)
+        started = time.perf_counter()
+        with self.engine_lock:
+            scores = self.engine.score(slots, ts, values)
+        self.metrics.detector_latency.observe(time.perf_counter() - started)
+        self.metrics.points_scored.inc(len(slots))
+        self.store.append(slots, ts, values, scores)
+
+
+class Board:
+    """Turns the engine's episodes, stale series and events into trends (cached briefly)."""
+
+    def __init__(
+        self, pipeline: Pipeline, store: Store, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.pipeline = pipeline
+        self.store = store
+        self.clock = clock
+        self._cache: tuple[float, list[Trend]] = (-1.0, [])
+        self._lock = threading.Lock()
+
+    def trends(self) -> list[Trend]:
+        now = self.clock()
+        with self._lock:
+            if now - self._cache[0] < TRENDS_CACHE:
+                return self._cache[1]
+            with self.pipeline.engine_lock:
+                episodes = list(self.pipeline.engine.episodes(now))
+                stale = self.pipeline.engine.stale(now)
+            episodes += self._stopped(stale)
+            events = self.store.events(now - EVENT_LOOKBACK, now + 60)
+            trends = build_trends(episodes, self.store.names, events, now)
+            self._cache = (now, trends)
+            return trends
+
+    def _stopped(self, slots: np.ndarray) -> list[Episode]:
+        out = []
+        for slot in slots.tolist():
+            ts, values, _ = self.store.hot.series(int(slot))
+            if len(ts) == 0:
+                continue
+            last, value = float(ts[-1]), float(values[-1])
+            out.append(
+                Episode(int(slot), last, last, 0.9, 0.9, value, value, 1.0, 0, "stopped", True)
+            )
+        return out
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn re-raises a caught SIGTERM/SIGINT after its own shutdown, which would kill the
+    process before the store and detector state are flushed; we stop cleanly and exit 0."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
+def _bind_tcp(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Server:
+    """One opsradar process. ``start()`` opens everything; ``serve()`` blocks until a signal."""
+
+    def __init__(
+        self,
+        config: Config,
+        metrics: SelfMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.metrics = metrics if metrics is not None else SelfMetrics()
+        self.clock = clock
+        detector = make_detector(config.detector)  # unknown names fail before any socket opens
+        self.engine = Engine(detector, Policy(config.threshold), stale_after=config.stale_after)
+        self.store = Store(
+            Path(config.data_dir), config.hot_points, self.metrics, config.store_flush_interval
+        )
+        self.pipeline = Pipeline(self.store, self.engine, self.metrics)
+        self.board = Board(self.pipeline, self.store, clock)
+        self.listeners: dict[str, Any] = {}
+        self.http_socket: socket.socket | None = None
+        self._stop = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True)
+
+    @property
+    def ports(self) -> dict[str, int]:
+        out = {name: x.port for name, x in self.listeners.items()}
+        if self.http_socket is not None:
+            out["http"] = self.http_socket.getsockname()[1]
+        return out
+
+    def start(self) -> None:
+        self.store.open()
+        self._restore()
+        self.store.start()
+        self.pipeline.start()
+        cfg = self.config
+        if cfg.statsd_port >= 0:
+            self.listeners["statsd"] = StatsdServer(
+                cfg.host,
+                cfg.statsd_port,
+                self.pipeline,
+                self.metrics,
+                flush_interval=cfg.flush_interval,
+                percentiles=cfg.percentile_list,
+            )
+        if cfg.graphite_port >= 0:
+            self.listeners["graphite"] = GraphiteServer(
+                cfg.host, cfg.graphite_port, self.pipeline, self.metrics
+            )
+        for listener in self.listeners.values():
+            listener.start()
+        self.http_socket = _bind_tcp(cfg.host, cfg.http_port)
+        self._checkpointer.start()
+
+    def _restore(self) -> None:
+        path = self.store.checkpoint_path
+        if path.exists():
+            try:
+                load_checkpoint(path, self.engine)
+                log.info("detector state restored from %s", path)
+            except Exception as exc:  # a bad checkpoint costs a warm-up, never the start
+                log.error("ignoring unreadable detector checkpoint %s: %s", path, exc)
+
+    def checkpoint(self) -> None:
+        self.store.flush()
+        with self.pipeline.engine_lock:
+            tmp = self.store.checkpoint_path.with_suffix(".tmp.npz")
+            try:
+                save_checkpoint(self.engine, tmp)
+                tmp.replace(self.store.checkpoint_path)
+            except OSError as exc:
+                self.store.last_error = f"cannot write detector checkpoint: {exc}"
+                log.error("%s", self.store.last_error)
+
+    def _checkpoint_loop(self) -> None:
+        while not self._stop.wait(CHECKPOINT_EVERY):
+            self.checkpoint()
+
+    def app(self) -> Any:
+        ctx = WebContext(
+            store=self.store,
+            metrics=self.metrics,
+            sink=self.pipeline,
+            parse_points=parse_points_json,
+            trends=self.board.trends,
+            threshold=self.config.threshold,
+            clock=self.clock,
+        )
+        return create_app(ctx)
+
+    def serve(self, on_ready: Callable[[dict[str, int]], None] | None = None) -> None:
+        """Serve HTTP until SIGINT/SIGTERM, then stop everything cleanly."""
+        assert self.http_socket is not None, "call start() first"
+        config = uvicorn.Config(self.app(), log_level="warning", access_log=False)
+        server = _Uvicorn(config)
+        if on_ready is not None:
+            on_ready(self.ports)
+        try:
+            server.run(sockets=[self.http_socket])
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        for listener in self.listeners.values():
+            listener.stop()
+        self.pipeline.drain()
+        self.pipeline.stop()
+        try:
+            self.checkpoint()
+        except StoreError as exc:
+            log.error("final checkpoint failed: %s", exc)
+        self.store.close()
+        if self.http_socket is not None:
+            self.http_socket.close()
