@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import pickle
 import random
 import socket
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from opsradar.core import InputError, SelfMetrics
 from opsradar.ingest import GraphiteServer, RecordingSink, StatsdServer, parse_points_json
 from opsradar.ingest._graphite import GraphiteParser
+from opsradar.ingest._pickle import PickleFraming, PickleParser
 from opsradar.ingest._statsd_parse import StatsdParser
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -219,3 +221,46 @@ def test_listeners_survive_a_fuzz_storm(sink: RecordingSink, metrics: SelfMetric
     assert sink.values()["alive"] == 1
     assert "statsd/internal_error" not in metrics.rejected_by_reason()
     assert "graphite/internal_error" not in metrics.rejected_by_reason()
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=400), JSON_VALUES.map(lambda v: pickle.dumps(v, protocol=2))))
+def test_pickle_random_messages(message: bytes) -> None:
+    parsed = PickleParser(clock=lambda: 1.0).parse(message)
+    assert len(parsed.names) == len(parsed.values) == len(parsed.ts)
+
+
+def _rejected_alone(entry: object) -> bool:
+    return not PickleParser().parse(pickle.dumps([entry])).names
+
+
+@FUZZ
+@given(
+    st.lists(st.tuples(KEYS, st.integers(1, 2_000_000_000), NUMBERS), max_size=8),
+    st.lists(
+        st.one_of(JSON_VALUES, st.tuples(JSON_VALUES, JSON_VALUES)).filter(_rejected_alone),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_pickle_good_entries_around_bad_kept(
+    good: list[tuple[str, int, float]], junk: list[object]
+) -> None:
+    entries: list[object] = [(k, (t, v)) for k, t, v in good]
+    mixed = _interleave(entries, junk)  # type: ignore[arg-type]
+    clean = PickleParser().parse(pickle.dumps(entries))
+    noisy = PickleParser().parse(pickle.dumps(mixed))
+    assert (noisy.names, noisy.ts, noisy.values) == (clean.names, clean.ts, clean.values)
+    assert sum(noisy.rejects.values()) == len(junk)
+
+
+@FUZZ
+@given(st.binary(max_size=3000), st.lists(st.integers(1, 600), max_size=10))
+def test_pickle_framing_random_stream(stream: bytes, cuts: list[int]) -> None:
+    got: list[bytes] = []
+    framing = PickleFraming(got.append, lambda reason, n: None)
+    pos = 0
+    for cut in [*cuts, len(stream)]:
+        framing.feed(stream[pos : pos + cut])
+        pos += cut
+    framing.close()

@@ -5,6 +5,7 @@ Listeners (each ``.start()`` binds — port 0 picks a free one — ``.port`` is 
 
 - ``StatsdServer`` — StatsD over UDP (and TCP with ``tcp_port``), Etsy's flush semantics.
 - ``GraphiteServer`` / ``GraphiteUdpServer`` — Graphite plaintext over TCP / UDP.
+- ``GraphitePickleServer`` — Graphite's pickle protocol (carbon-relay), restricted unpickler.
 
 Parsers: ``parse_points_json`` for ``POST /api/v1/points``. Test double: ``RecordingSink``.
 
@@ -14,10 +15,12 @@ reason)``; accepted values with ``SelfMetrics.received(protocol, n)``.
 
 from opsradar.ingest._graphite import GraphiteServer, GraphiteUdpServer
 from opsradar.ingest._http import parse_points_json
+from opsradar.ingest._pickle import GraphitePickleServer
 from opsradar.ingest._statsd import StatsdServer
 from opsradar.ingest._testing import RecordingSink
 
 __all__ = [
+    "GraphitePickleServer",
     "GraphiteServer",
     "GraphiteUdpServer",
     "RecordingSink",
