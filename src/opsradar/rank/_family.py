@@ -31,7 +31,7 @@ def scope_words(name: str) -> set[str]:
     """Words of a series name that a deploy's ``service=...`` tag can match.
 
     >>> sorted(scope_words("hosts.checkout-004.cpu.user;dc=ams"))
-    ['ams', 'checkout', 'cpu', 'hosts', 'user']
+    ['ams', 'checkout', 'cpu', 'dc', 'hosts', 'user']
     """
     words = re.split(r"[.;=_\-/:]+", name)
     return {w for w in words if w and not w.isdigit() and not re.fullmatch(r"\d+", w)}

@@ -145,7 +145,7 @@ def _trend(
         observed=top.observed,
         deviation=deviation,
         severity=severity,
-        deploy=nearest_deploy(start, series, events),
+        deploy=nearest_deploy(top.start, series, events),
         slots=tuple(e.slot for e in eps),
     )
     return _with_sentence(trend, now)
