@@ -2,8 +2,8 @@
 
 Simulated time: at ``speed`` 1 it is the wall clock; at ``speed`` s it starts at the wall
 clock when ``run`` starts and runs s times faster (Graphite timestamps, deploy times and the
-daily cycle follow it; StatsD is thinned to 1/s of its traffic so the server's wall-clock
-flush still sees normal rates).
+daily cycle follow it; StatsD still sends one step's traffic per wall-clock flush window,
+so the server's flush sees normal rates).
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ import numpy as np
 from opsradar.core import FloatArray, IntArray
 from opsradar.simulate._deploys import deploys_between
 from opsradar.simulate._incidents import Incident, IncidentPlan, plan_incidents
+from opsradar.simulate._live import PARTS, Live
 from opsradar.simulate._model import HOST_METRICS, HostModel, Layout
 from opsradar.simulate._statsd import ServiceModel, ServiceSample, entries, flush_stats, pack
 from opsradar.simulate._wire import EventPoster, GraphiteSender, StatsdSender
 
 DEFAULT_SERVICES = ("web", "api", "checkout", "search", "auth", "billing")
-PARTS = 10  # StatsD traffic of a step is spread over this many sends across the step
-MAX_CATCH_UP = 30  # steps the live feed fills in after a gap (e.g. since the backfill)
 BACKFILL_CHUNK = 60  # steps per send_lines call in the backfill
 
 SendLines = Callable[[list[str]], None]
@@ -137,11 +136,9 @@ class Fleet:
                 out += [f"{name} {value:.3f} {t:.15g}\n" for name, value in stats.items()]
         return out
 
-    def statsd_datagrams(self, step: int, speed: float = 1.0) -> list[list[bytes]]:
+    def statsd_datagrams(self, step: int) -> list[list[bytes]]:
         """The StatsD traffic of ``step`` as ``PARTS`` lists of datagrams, sent spread out."""
         items = [e for sample in self.service_samples(step) for e in entries(sample)]
-        if speed > 1:
-            items = items[:: max(1, round(speed))]
         return [pack(items[i::PARTS]) for i in range(PARTS)]
 
     # -- feeding a server ----------------------------------------------------------------
@@ -180,8 +177,15 @@ class Fleet:
         stop: threading.Event,
         clock: Callable[[], float] = time.time,
         speed: float = 1.0,
+        statsd_phase: float | None = None,
     ) -> None:
-        """Send live traffic until ``stop`` is set (checked at least every interval/10 s)."""
+        """Send live traffic until ``stop`` is set (checked at least every interval/10 s).
+
+        ``statsd_phase`` is the wall time of any flush of the StatsD server (e.g. when its
+        flush loop started; its flush interval must equal ``interval``). With it every flush
+        holds exactly one step of StatsD traffic; without it the first flush after the start
+        holds only part of one, so its counts dip once.
+        """
         if speed <= 0:
             raise ValueError("speed must be positive")
         wall0 = clock()
@@ -192,54 +196,9 @@ class Fleet:
             StatsdSender(statsd, counts=self.counts) as statsd_out,
             EventPoster(http_base, counts=self.counts) as events_out,
         ):
-            live = _Live(self, graphite_out, statsd_out, events_out, speed)
+            phase = wall0 if statsd_phase is None else statsd_phase
+            live = Live(self, (graphite_out, statsd_out, events_out), speed, phase)
             live.loop(stop, clock, wall0)
-
-
-class _Live:
-    """The live loop's state: the last step sent, events posted, StatsD still to send."""
-
-    def __init__(
-        self,
-        fleet: Fleet,
-        graphite: GraphiteSender,
-        statsd: StatsdSender,
-        events: EventPoster,
-        speed: float,
-    ) -> None:
-        self.fleet, self.speed = fleet, speed
-        self.graphite, self.statsd, self.events = graphite, statsd, events
-        self.pending: list[list[bytes]] = []
-
-    def loop(self, stop: threading.Event, clock: Callable[[], float], wall0: float) -> None:
-        fleet = self.fleet
-        period = fleet.interval / PARTS / self.speed
-        now = wall0
-        last = math.floor(now / fleet.interval) - 1
-        if fleet._sent_step is not None:
-            last = max(fleet._sent_step, last - MAX_CATCH_UP)
-        posted = fleet._events_until if fleet._events_until is not None else now
-        next_wake = wall0
-        while not stop.is_set():
-            now = wall0 + (clock() - wall0) * self.speed
-            last = self.tick(now, last)
-            self.events.post(fleet.events_between(posted, now))
-            posted = max(posted, now)
-            next_wake = max(next_wake + period, clock() - period)
-            stop.wait(max(0.0, next_wake - clock()))
-
-    def tick(self, now: float, last: int) -> int:
-        """Send what is due at simulated time ``now``; return the last step sent."""
-        step = math.floor(now / self.fleet.interval)
-        if step > last:
-            first = max(last + 1, step - MAX_CATCH_UP + 1)
-            self.graphite.send_lines(self.fleet.host_lines(np.arange(first, step + 1)))
-            for datagrams in self.pending:
-                self.statsd.send(datagrams)
-            self.pending = self.fleet.statsd_datagrams(step, self.speed)
-        if self.pending:
-            self.statsd.send(self.pending.pop(0))
-        return max(step, last)
 
 
 def run_demo_traffic(
@@ -251,6 +210,7 @@ def run_demo_traffic(
     hours: float = 6.0,
     clock: Callable[[], float] = time.time,
     speed: float = 1.0,
+    statsd_phase: float | None = None,
 ) -> Fleet:
     """Backfill ``hours`` of history and past deploys, then run live until ``stop`` is set."""
     fleet = fleet if fleet is not None else Fleet()
@@ -260,5 +220,5 @@ def run_demo_traffic(
     ):
         fleet.backfill(out.send_lines, clock(), hours, send_events=events.post)
     if not stop.is_set():
-        fleet.run(graphite, statsd, http_base, stop, clock, speed)
+        fleet.run(graphite, statsd, http_base, stop, clock, speed, statsd_phase)
     return fleet

@@ -20,12 +20,12 @@ from opsradar.simulate._model import Layout
 DEPLOY_AFTER = 8.0
 SHIFT_AFTER = 15.0
 SPIKE_AFTER = 15.0
-DRIFT_AFTER = 20.0
+DRIFT_AFTER = 15.0
 SPIKE_POINTS = 3
 SPIKE_FACTOR = 7.0
 SPIKE_CAP = 97.0
 SHIFT_FACTOR = 3.0
-DRIFT_PER_SECOND = 0.03  # disk percentage points per simulated second
+DRIFT_PER_SECOND = 0.05  # disk percentage points per simulated second
 DRIFT_CAP = 99.5
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from opsradar.core import FloatArray, IntArray
 
 DAY = 86400.0
-NOISE_CLIP = 3.0  # normal noise never exceeds 3 sigma: only injected incidents look abnormal
+NOISE_CLIP = 2.5  # normal noise never exceeds 2.5 sigma: only injected incidents look abnormal
 
 # Streams of the per-step generators; each kind of randomness draws from its own.
 STREAM_PARAMS = 0
@@ -48,7 +48,7 @@ HOST_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("load.1m", 0.5, 3.0, 0.4, 0.05, 0.0, np.inf, 2),
     MetricSpec("disk.io_ops", 50.0, 400.0, 0.35, 0.05, 0.0, np.inf, 1),
     MetricSpec("tcp.connections", 80.0, 900.0, 0.5, 0.03, 0.0, np.inf, 0),
-    MetricSpec("proc.count", 150.0, 320.0, 0.0, 0.005, 0.0, np.inf, 0),
+    MetricSpec("proc.count", 150.0, 320.0, 0.0, 0.012, 0.0, np.inf, 0),
 )
 METRIC_INDEX = {m.name: i for i, m in enumerate(HOST_METRICS)}
 

@@ -16,10 +16,13 @@ from typing import NamedTuple
 import numpy as np
 
 from opsradar.core import FloatArray
-from opsradar.simulate._model import NOISE_CLIP, STREAM_PARAMS, STREAM_SERVICE, daily, step_rng
+from opsradar.simulate._model import STREAM_PARAMS, STREAM_SERVICE, daily, step_rng
 
 SAMPLE_RATE = 0.1
 MAX_DATAGRAM = 1400  # bytes; below the 1432-byte safe payload of a 1500-byte MTU
+# Latency samples are log-normal, clipped only far out: with hundreds of samples per flush a
+# tighter clip would pin ``lower``/``upper`` to one constant value, which is not normal.
+LATENCY_CLIP = 4.0
 
 
 class ServiceSample(NamedTuple):
@@ -50,7 +53,7 @@ class ServiceModel:
         for i, svc in enumerate(self.services):
             expected = self.rate[i] * self.interval * (1.0 + 0.5 * shape)
             sampled = int(rng.poisson(expected * SAMPLE_RATE))
-            z = np.clip(rng.standard_normal(sampled), -NOISE_CLIP, NOISE_CLIP)
+            z = np.clip(rng.standard_normal(sampled), -LATENCY_CLIP, LATENCY_CLIP)
             median = self.latency_ms[i] * (1.0 + 0.15 * shape) * latency_factor.get(svc, 1.0)
             latencies = np.round(median * np.exp(0.35 * z), 1)
             errors = int(rng.poisson(expected * self.error_ratio[i]))
