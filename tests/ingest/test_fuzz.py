@@ -264,3 +264,16 @@ def test_pickle_framing_random_stream(stream: bytes, cuts: list[int]) -> None:
         framing.feed(stream[pos : pos + cut])
         pos += cut
     framing.close()
+
+
+@FUZZ
+@given(st.lists(ANY_LINE, max_size=12))
+def test_statsd_fast_path_matches_slow_path(lines: list[bytes]) -> None:
+    """The inlined common-case loop aggregates exactly as the general per-line code."""
+    fast, slow = StatsdParser(), StatsdParser()
+    fast.feed(b"\n".join(lines))
+    fast.feed(b"\n".join(lines))  # second pass: names are cached, the fast path is taken
+    for line in lines * 2:
+        if line:
+            slow._line(line)
+    assert _state(fast) == _state(slow)

@@ -49,6 +49,8 @@ class NameCache:
     def __init__(self, limit: int = CACHE_LIMIT) -> None:
         self._limit = limit
         self._statsd: dict[tuple[bytes, bytes], str | None] = {}
+        #: Valid untagged StatsD keys only (the parser's fast path reads it directly).
+        self.plain: dict[bytes, str] = {}
         self._graphite: dict[bytes, str | None] = {}
 
     def statsd(self, key: bytes, tags: bytes = b"") -> str | None:
@@ -59,6 +61,7 @@ class NameCache:
             return found  # type: ignore[return-value]
         if len(cache) >= self._limit:
             cache.clear()
+            self.plain.clear()
         name: str | None
         try:
             path = statsd_key(key.decode("utf-8"))
@@ -66,6 +69,8 @@ class NameCache:
         except (InputError, UnicodeDecodeError):
             name = None
         cache[(key, tags)] = name
+        if name is not None and not tags:
+            self.plain[key] = name
         return name
 
     def graphite(self, raw: bytes) -> str | None:

@@ -12,12 +12,16 @@ where Etsy counts it as a counter; ``nan``, ``inf``, hex and ``1_0`` values are 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from opsradar.core import MAX_NAME_LENGTH
 from opsradar.ingest._names import NameCache
 
 _TIMER_TYPES = frozenset((b"ms", b"h", b"d"))
+_SIGNS = frozenset(b"+-")
+_FAST = {b"c": 0, b"ms": 1, b"g": 2}
+_NAN = float("nan")
 
 
 @dataclass(slots=True)
@@ -41,6 +45,17 @@ class FeedResult:
     rejects: dict[str, int] = field(default_factory=dict)
 
 
+def _scale(rate: bytes) -> float:
+    """``@0.1`` → 10.0 (1 / rate, as statsd multiplies); -1.0 if the slow path must decide."""
+    if rate[:1] != b"@" or 124 in rate or 95 in rate:
+        return -1.0
+    try:
+        value = float(rate[1:])
+    except ValueError:
+        return -1.0
+    return 1 / value if 0 < value < math.inf else -1.0
+
+
 class StatsdParser:
     """Parses StatsD text into a ``Window`` and a gauges dict (gauges outlive windows).
 
@@ -53,43 +68,81 @@ class StatsdParser:
         self._names = NameCache()
 
     def feed(self, data: bytes, packets: int = 1) -> FeedResult:
-        """Parse every line of ``data`` into the current window."""
+        """Parse every line of ``data`` into the current window.
+
+        The loop handles the common line (``key:value|type``, no rate, no tags, one value)
+        inline; anything else goes through ``_line``. Both paths aggregate identically.
+        """
         result = FeedResult()
+        rejects = result.rejects
         window = self.window
-        window.packets += packets
+        counters, timers, timer_counts = window.counters, window.timers, window.timer_counts
+        gauges = self.gauges
+        names = self._names.plain
+        accepted = lines = 0
         for line in data.split(b"\n"):
             if not line:
                 continue
-            window.lines += 1
-            reason = self._line(line)
-            if reason is None:
-                result.accepted += 1
+            lines += 1
+            key, _, rest = line.partition(b":")
+            raw, bar, kind = rest.partition(b"|")
+            name = names.get(key)
+            scale = 1.0
+            if 124 in kind:  # "|": a sample rate, tags or junk follow the type
+                kind, _, rate = kind.partition(b"|")
+                scale = _scale(rate)
+            fast = _FAST.get(kind)
+            # 95 is "_": float() would accept 1_000, statsd does not
+            value = _NAN
+            if name is not None and fast is not None and scale > 0 and 95 not in raw:
+                try:
+                    value = float(raw)
+                except ValueError:  # empty, multi-value (1:2) or garbage: the slow path says
+                    pass
+            reason = None
+            if value - value != 0 or name is None:  # not the common case: the slow path
+                reason = self._line(line)
+            elif fast == 0:
+                counters[name] = counters.get(name, 0.0) + value * scale
+            elif fast == 1 and value >= 0:
+                values = timers.get(name)
+                if values is None:
+                    timers[name] = [value]
+                    timer_counts[name] = scale
+                else:
+                    values.append(value)
+                    timer_counts[name] += scale
+            elif fast == 2 and raw[0] not in _SIGNS and scale == 1.0:
+                gauges[name] = value
             else:
-                window.bad_lines += 1
-                result.rejects[reason] = result.rejects.get(reason, 0) + 1
+                reason = self._line(line)
+            if reason is None:
+                accepted += 1
+            else:
+                rejects[reason] = rejects.get(reason, 0) + 1
+        window.packets += packets
+        window.lines += lines
+        window.bad_lines += lines - accepted
+        result.accepted = accepted
         return result
 
     def _line(self, line: bytes) -> str | None:
-        """Aggregate one line; return the reject reason, or None if it was kept."""
+        """Aggregate one line of any form; return the first reject reason, or None."""
         key, sep, rest = line.partition(b":")
         if not sep or not rest:
             return "missing_fields"
         if len(key) > MAX_NAME_LENGTH:
             return "too_long"
-        if b"|#" not in rest:
-            if b":" in rest:  # Etsy's key:1|c:2|c; each part counted on its own
-                reasons = [self._value(key, b"", part) for part in rest.split(b":")]
-                return next((r for r in reasons if r is not None), None)
-            return self._value(key, b"", rest)
-        fields = rest.split(b"|")
         tags = b""
-        keep: list[bytes] = []
-        for item in fields:
-            if item[:1] == b"#":
-                tags = item[1:]
-            else:
-                keep.append(item)
-        return self._value(key, tags, b"|".join(keep))
+        if b"|#" in rest:  # DogStatsD tags, as statsd 0.9 reads them: after the first |#
+            rest, _, after = rest.partition(b"|#")
+            tags, bar, extra = after.partition(b"|")
+            if bar:
+                rest += b"|" + extra
+        if b":" not in rest:
+            return self._value(key, tags, rest)
+        reasons = [self._value(key, tags, part) for part in rest.split(b":")]  # key:1|c:2|c
+        return next((r for r in reasons if r is not None), None)
 
     def _value(self, key: bytes, tags: bytes, spec: bytes) -> str | None:
         fields = spec.split(b"|")
@@ -127,6 +180,8 @@ class StatsdParser:
         if kind == b"c":
             window.counters[name] = window.counters.get(name, 0.0) + value * (1 / rate)
         elif kind in _TIMER_TYPES:
+            if value < 0 and kind == b"ms":  # statsd 0.9 rejects negative timings
+                return "bad_value"
             values = window.timers.get(name)
             if values is None:
                 values = window.timers[name] = []
