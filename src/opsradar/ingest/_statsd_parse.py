@@ -85,7 +85,7 @@ class StatsdParser:
                 continue
             lines += 1
             key, _, rest = line.partition(b":")
-            raw, bar, kind = rest.partition(b"|")
+            raw, _, kind = rest.partition(b"|")
             name = names.get(key)
             scale = 1.0
             if 124 in kind:  # "|": a sample rate, tags or junk follow the type
@@ -95,7 +95,7 @@ class StatsdParser:
             # 95 is "_": float() would accept 1_000, statsd does not
             value = _NAN
             if name is not None and fast is not None and scale > 0 and 95 not in raw:
-                try:
+                try:  # noqa: SIM105 - contextlib.suppress costs too much in this loop
                     value = float(raw)
                 except ValueError:  # empty, multi-value (1:2) or garbage: the slow path says
                     pass
