@@ -149,17 +149,22 @@ class Fleet:
         now: float,
         hours: float = 6.0,
         send_events: SendEvents | None = None,
+        every: int = 1,
     ) -> int:
         """Send the past ``hours`` of every series as Graphite lines; return the line count.
 
         Past deploys are ``events_between(now - hours * 3600, now)``; they are also handed
         to ``send_events`` if given. ``run`` continues from the last step sent here.
+        ``every=3`` sends only every third step (ending at the latest): a third of the lines.
         """
+        if every < 1:
+            raise ValueError("every must be at least 1")
         first = math.floor((now - hours * 3600.0) / self.interval) + 1
         last = math.floor(now / self.interval)
+        all_steps = np.arange(last, first - 1, -every, dtype=np.int64)[::-1]
         total = 0
-        for start in range(first, last + 1, BACKFILL_CHUNK):
-            steps = np.arange(start, min(start + BACKFILL_CHUNK, last + 1), dtype=np.int64)
+        for start in range(0, len(all_steps), BACKFILL_CHUNK):
+            steps = all_steps[start : start + BACKFILL_CHUNK]
             lines = self.host_lines(steps) + self.statsd_lines(steps)
             send_lines(lines)
             total += len(lines)

@@ -1,0 +1,18 @@
+import itertools
+
+from opsradar.simulate import Fleet
+
+NOW = 1_700_000_000.0
+
+
+def test_backfill_can_thin_old_history_to_every_nth_step() -> None:
+    batches: list[list[str]] = []
+    fleet = Fleet(hosts=2)
+    full = fleet.backfill(batches.append, NOW, hours=1.0)
+    stamps = [float(ln.split()[2]) for b in batches for ln in b if "web-001.cpu.user " in ln]
+    assert len(stamps) == 360 and stamps[-1] == NOW
+    batches.clear()
+    third = Fleet(hosts=2).backfill(batches.append, NOW, hours=1.0, every=3)
+    stamps = [float(ln.split()[2]) for b in batches for ln in b if "web-001.cpu.user " in ln]
+    assert third == full // 3 and len(stamps) == 120 and stamps[-1] == NOW
+    assert {b - a for a, b in itertools.pairwise(stamps)} == {30.0}
