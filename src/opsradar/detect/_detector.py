@@ -66,6 +66,11 @@ class OpsradarDetector:
         likelihood_long: float = 0.002,
         huber: float = 3.0,
         damp: float = 0.5,
+        w_point: float = 1.0,
+        w_shift: float = 1.0,
+        w_var: float = 1.0,
+        w_flat: float = 1.0,
+        w_likelihood: float = 1.0,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -81,6 +86,7 @@ class OpsradarDetector:
         hp[K.HP_LK_LONG] = likelihood_long
         hp[K.HP_HUBER] = huber
         hp[K.HP_DAMP] = damp
+        hp[K.HP_W : K.HP_W + 5] = (w_point, w_shift, w_var, w_flat, w_likelihood)
         self._hp = hp
         self._n = 0
         self._S = np.zeros((0, K.NF))
@@ -118,7 +124,7 @@ class OpsradarDetector:
     def state_dict(self) -> dict[str, np.ndarray]:
         return {
             "scalars": self._S[: self._n].copy(),
-            "seasonal": self._SEAS[: self._n].astype(np.float32),
+            "seasonal": self._SEAS[: self._n].copy(),
             "hyper": self._hp.copy(),
         }
 
@@ -127,13 +133,13 @@ class OpsradarDetector:
         if S.ndim != 2 or S.shape[1] != K.NF or d["seasonal"].shape != (len(S), K.N_SEAS):
             raise ValueError("state does not match this detector's layout")
         self._S = S.copy()
-        self._SEAS = np.asarray(d["seasonal"], dtype=np.float64)
+        self._SEAS = np.asarray(d["seasonal"], dtype=np.float64).copy()
         self._n = len(S)
         self._hp = np.asarray(d["hyper"], dtype=np.float64).copy()
 
     def state_bytes_per_slot(self) -> int:
-        """Bytes of state per series, as checkpointed (scalars float64, buckets float32)."""
-        return K.NF * 8 + K.N_SEAS * 4
+        """Bytes of detector state per series (scalar fields and seasonal buckets)."""
+        return K.NF * 8 + K.N_SEAS * 8
 
 
 DETECTORS: dict[str, type[OpsradarDetector]] = {"opsradar": OpsradarDetector}

@@ -34,7 +34,7 @@ LAST_TS = 2
 LAST_X = 3
 LOGDT = 4  # EW mean of log(interval)
 NDT = 5  # intervals seen
-LF = 6  # fast robust level
+LF = 6  # fast robust level (seasonally adjusted)
 SCF = 7  # EW mean |residual| against the fast level
 SCS = 8  # short EW mean |residual| (variance channel)
 SCL = 9  # long EW mean |residual| (variance channel)
@@ -43,17 +43,17 @@ LS = 11  # slow level: baseline model 0
 E0 = 12  # EW |x - baseline_m| for m = flat, daily, weekly
 E1 = 13
 E2 = 14
-CQ = 15  # calibrators: (quantile, mean excess) x 4 channels -> 15..22
-RUN = 23  # consecutive identical values
-CHG = 24  # EW rate of value changes
-OUTRUN = 25  # signed count of consecutive same-sign outliers
-REF = 26  # refractory points left
-LK_S = 27  # likelihood stage: short mean of surprise
-LK_M = 28  # long mean
-LK_V = 29  # long variance
-NBAD = 30  # non-finite points skipped
-MODEL = 31  # baseline model in use (0 flat, 1 daily, 2 weekly)
-NF = 32
+RUN = 15  # consecutive identical values
+CHG = 16  # EW rate of value changes
+OUTRUN = 17  # signed count of consecutive same-sign outliers
+REF = 18  # refractory points left
+LK_S = 19  # likelihood stage: short mean of surprise
+LK_M = 20  # long mean
+LK_V = 21  # long variance
+NBAD = 22  # non-finite points skipped
+MODEL = 23  # baseline model in use (0 flat, 1 daily, 2 weekly)
+CQ = 24  # calibrators: (quantile, mean excess, mean squared excess) x 4 channels
+NF = CQ + 3 * 4
 
 N_CHANNELS = 4
 CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT = 0, 1, 2, 3
@@ -77,16 +77,17 @@ HP_LK_SHORT = 8
 HP_LK_LONG = 9
 HP_HUBER = 10
 HP_DAMP = 11  # multiplier on scores inside the refractory period
-N_HP = 12
+HP_W = 12  # channel weights 12..16 (point, shift, var, flat, likelihood)
+N_HP = 17
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
 
 # calibrator priors per channel: (quantile, mean excess, floor of mean excess)
-PRIOR_Q = np.array([3.0, 3.0, 0.7, 0.0])
-PRIOR_M = np.array([1.0, 1.0, 0.3, 1.0])
-MIN_M = np.array([0.25, 0.25, 0.08, 0.25])
-MAX_M = np.array([20.0, 20.0, 2.0, 20.0])
+PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0])
+PRIOR_M = np.array([0.2, 0.2, 0.3, 2.0])
+MIN_M = np.array([0.05, 0.05, 0.05, 1.0])
+MAX_M = np.array([2.0, 2.0, 2.0, 1000.0])
 LOG10E = 0.4342944819032518
 
 
@@ -102,8 +103,9 @@ def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
         for f in range(NF):
             S[k, f] = 0.0
         for c in range(N_CHANNELS):
-            S[k, CQ + 2 * c] = PRIOR_Q[c]
-            S[k, CQ + 2 * c + 1] = PRIOR_M[c]
+            S[k, CQ + 3 * c] = PRIOR_Q[c]
+            S[k, CQ + 3 * c + 1] = PRIOR_M[c]
+            S[k, CQ + 3 * c + 2] = 2.0 * PRIOR_M[c] ** 2
         S[k, CHG] = 0.5
         for b in range(N_SEAS):
             SEAS[k, b] = np.nan
@@ -111,30 +113,58 @@ def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
 
 @nb.njit(cache=True, inline="always")
 def _surprise(S: np.ndarray, k: int, ch: int, c: float, tau: float, learn: bool) -> float:
-    """-log10 tail probability of ``c`` under the slot's running tail for channel ``ch``."""
-    q = S[k, CQ + 2 * ch]
-    m = S[k, CQ + 2 * ch + 1]
+    """-log10 tail probability of ``c`` under the slot's running tail for channel ``ch``.
+
+    Peaks over threshold: ``q`` tracks the upper ``tau`` quantile of ``c``; the excesses
+    over it follow a generalised Pareto law whose shape and scale come from the running
+    first two moments of the excesses (heavy-tailed series get a heavier tail).
+    """
+    j = CQ + 3 * ch
+    q = S[k, j]
+    m1 = S[k, j + 1]
     s = 0.0
     if c > q:
-        s = -math.log10(tau) + (c - q) / m * LOG10E
+        var = max(S[k, j + 2] - m1 * m1, 1e-12)
+        xi = min(max(0.5 * (1.0 - m1 * m1 / var), -0.2), 0.45)
+        sigma = m1 * (1.0 - xi)
+        y = c - q
+        if abs(xi) > 1e-3:
+            s = -math.log10(tau) + math.log10(max(1.0 + xi * y / sigma, 1e-6)) / xi
+        else:
+            s = -math.log10(tau) + y / sigma * LOG10E
     if learn:
         exceed = c > q
-        S[k, CQ + 2 * ch] = q + 0.5 * m * ((1.0 if exceed else 0.0) - tau)
+        S[k, j] = q + 0.5 * m1 * ((1.0 if exceed else 0.0) - tau)
         if exceed:
-            m = m + 0.05 * (min(c - q, 10.0 * m) - m)
-            S[k, CQ + 2 * ch + 1] = min(max(m, MIN_M[ch]), MAX_M[ch])
+            y = min(c - q, 20.0 * m1)
+            m1 = min(max(m1 + 0.05 * (y - m1), MIN_M[ch]), MAX_M[ch])
+            S[k, j + 1] = m1
+            S[k, j + 2] = max(S[k, j + 2] + 0.05 * (y * y - S[k, j + 2]), m1 * m1)
     return s
 
 
 @nb.njit(cache=True, inline="always")
-def _baseline(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, m: int) -> float:
+def _bucket(t: float, m: int) -> int:
     if m == 1:
-        v = SEAS[k, int((t % DAY) // 3600.0)]
-    elif m == 2:
-        v = SEAS[k, N_DAILY + int(((t + 3.0 * DAY) % WEEK) // 3600.0)]
-    else:
+        return int((t % DAY) // 3600.0)
+    return N_DAILY + int(((t + 3.0 * DAY) % WEEK) // 3600.0)
+
+
+@nb.njit(cache=True, inline="always")
+def _baseline(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, m: int) -> float:
+    if m == 0:
         return S[k, LS]
+    v = SEAS[k, _bucket(t, m)]
     return S[k, LS] if math.isnan(v) else v
+
+
+@nb.njit(cache=True, inline="always")
+def _seasonal_step(SEAS: np.ndarray, k: int, t0: float, t1: float, m: int) -> float:
+    """How much the seasonal profile expects the series to move from ``t0`` to ``t1``."""
+    if m == 0:
+        return 0.0
+    d = SEAS[k, _bucket(t1, m)] - SEAS[k, _bucket(t0, m)]
+    return 0.0 if math.isnan(d) else d
 
 
 @nb.njit(cache=True)
@@ -143,11 +173,7 @@ def _learn_seasonal(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, x: float)
     dt = math.exp(S[k, LOGDT]) if S[k, NDT] > 0 else 3600.0
     for m in (1, 2):
         period = DAY if m == 1 else WEEK
-        b = (
-            int((t % DAY) // 3600.0)
-            if m == 1
-            else N_DAILY + int(((t + 3.0 * DAY) % WEEK) // 3600.0)
-        )
+        b = _bucket(t, m)
         e_idx = E0 + m
         if span >= period:
             err = abs(x - _baseline(S, SEAS, k, t, m))
@@ -216,7 +242,8 @@ def score_points(
         n += 1.0
         S[k, N] = n
         # --- sampling interval -----------------------------------------------------
-        dt = t - S[k, LAST_TS]
+        t_prev = S[k, LAST_TS]
+        dt = t - t_prev
         gapf = 1.0
         if dt > 0.0:
             ldt = math.log(dt)
@@ -233,11 +260,14 @@ def score_points(
         sc = max(S[k, SCF], floor)
         if gapf > 2.0:
             sc *= math.sqrt(min(gapf, 100.0) / 2.0)
+        model = int(S[k, MODEL])
+        if dt > 0.0:
+            S[k, LF] += _seasonal_step(SEAS, k, t_prev, t, model)
         pred = S[k, LF]
         r = x - pred
         z = r / sc
         learn = n > hp[HP_WARMUP]
-        s_point = _surprise(S, k, CH_POINT, abs(z), tau, learn)
+        s_point = _surprise(S, k, CH_POINT, math.log1p(abs(z)), tau, learn)
 
         # robust learning of the fast level (Huber clip; adopt after 3 outliers in a row)
         early = n <= 10.0  # plain running means until the spread is known
@@ -254,25 +284,20 @@ def score_points(
         S[k, SCF] = _ew(S[k, SCF], abs(rc), a_sc, n - 1.0)
         S[k, LM] = _ew(S[k, LM], x, 0.05, n)
 
-        model = int(S[k, MODEL])
         base = _baseline(S, SEAS, k, t, model)
         e_base = max(S[k, E0 + model], floor)
         zs = (S[k, LF] - base) / e_base
-        s_shift = _surprise(S, k, CH_SHIFT, abs(zs), tau, learn)
+        s_shift = _surprise(S, k, CH_SHIFT, math.log1p(abs(zs)), tau, learn)
 
         ra = abs(r) if early else min(abs(r), 10.0 * max(S[k, SCL], floor))
         S[k, SCS] = _ew(S[k, SCS], ra, 0.1, n - 1.0)
         S[k, SCL] = _ew(S[k, SCL], ra, 0.005, n - 1.0)
         v = math.log((S[k, SCS] + floor) / (S[k, SCL] + floor))
-        s_var = _surprise(S, k, CH_VAR, abs(v), tau, learn and n > 30.0)
+        s_var = _surprise(S, k, CH_VAR, max(v, 0.0), tau, learn and n > 30.0)
 
         same = x == S[k, LAST_X]
         S[k, RUN] = S[k, RUN] + 1.0 if same else 0.0
-        chg = min(S[k, CHG], 0.8)
-        s_flat = 0.0
-        if S[k, RUN] >= 5.0 and n > 50.0:
-            s_flat = -S[k, RUN] * math.log10(1.0 - chg) - 1.0
-        S[k, CHG] = _ew(S[k, CHG], 0.0 if same else 1.0, 0.01, n)
+        s_flat = _surprise(S, k, CH_FLAT, S[k, RUN], tau, learn)
 
         # --- slow baselines learn after scoring -----------------------------------
         eb = abs(x - S[k, LS])
@@ -295,6 +320,11 @@ def score_points(
             if zl > 0.0:
                 s_lk = 0.5 * zl * zl * LOG10E  # Gaussian tail, -log10
         # --- combine --------------------------------------------------------------
+        s_point *= hp[HP_W]
+        s_shift *= hp[HP_W + 1]
+        s_var *= hp[HP_W + 2]
+        s_flat *= hp[HP_W + 3]
+        s_lk *= hp[HP_W + 4]
         s = s_point
         kind = K_SPIKE if r > 0 else K_DIP
         expected = pred
@@ -306,7 +336,7 @@ def score_points(
             scale = e_base
         if s_var > s:
             s = s_var
-            kind = K_VAR if v > 0 else K_FLAT
+            kind = K_VAR
         if s_flat > s:
             s = s_flat
             kind = K_FLAT
@@ -317,7 +347,8 @@ def score_points(
             raw = 0.0
         score = raw
         if S[k, REF] > 0.0:
-            S[k, REF] -= 1.0
+            # one alarm per event: quiet until the scores have stayed low for a while
+            S[k, REF] = hp[HP_REFRACTORY] if raw >= hp[HP_ALARM] else S[k, REF] - 1.0
             score = min(raw * hp[HP_DAMP], 0.999 * hp[HP_ALARM])
         elif raw >= hp[HP_ALARM]:
             S[k, REF] = hp[HP_REFRACTORY]
