@@ -69,6 +69,7 @@ def test_spike_over_real_sockets_ranks_first(server: Running) -> None:
         trends = _wait(top_trend)
         top = trends[0]
         assert top["severity"] > 0 and top["explanation"]
+        assert top["deploy"] is not None, top
         assert top["deploy"]["what"] == "deploy web#1"
         assert set(top["severity_parts"]) >= {"size", "duration", "breadth", "recency"}
         hits = "stats.counters.e2e.hits.count"
