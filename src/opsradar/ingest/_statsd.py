@@ -32,6 +32,9 @@ class StatsdServer:
     flushed to ``sink`` as one ``PointBatch(protocol="statsd")`` stamped with ``clock()``.
     ``histogram`` is Etsy's ``config.histogram``: ``(("render", (0.01, 0.1, math.inf)),)``;
     ``delete_idle_stats`` is Etsy's ``deleteIdleStats`` (idle keys are not reported).
+    ``self_metrics`` adds statsd's own counters (``statsd.packets_received`` …) and
+    ``stats.statsd.numStats``. With ``auto_flush=False`` only ``flush()`` and ``stop()``
+    flush (the caller drives the interval; rates still divide by ``flush_interval``).
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class StatsdServer:
         histogram: Sequence[tuple[str, Sequence[float]]] = (),
         delete_idle_stats: bool = False,
         self_metrics: bool = True,
+        auto_flush: bool = True,
     ) -> None:
         if not flush_interval > 0:
             raise ConfigError(f"statsd flush interval must be > 0, got {flush_interval}")
@@ -75,6 +79,7 @@ class StatsdServer:
             if tcp_port is not None
             else None
         )
+        self._auto_flush = auto_flush
         self._flusher: threading.Thread | None = None
 
     @property
@@ -91,8 +96,11 @@ class StatsdServer:
         self._udp.start("statsd-udp")
         if self._tcp is not None:
             self._tcp.start("statsd-tcp")
-        self._flusher = threading.Thread(target=self._flush_loop, name="statsd-flush", daemon=True)
-        self._flusher.start()
+        if self._auto_flush:
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="statsd-flush", daemon=True
+            )
+            self._flusher.start()
 
     def stop(self) -> None:
         """Stop receiving, then flush what was received."""
