@@ -58,7 +58,7 @@ class OpsradarDetector:
         alpha_scale: float = 0.02,
         alpha_slow: float = 0.002,
         warmup: int = 20,
-        refractory: int = 100,
+        refractory: int = 50,
         alarm: float = 0.5,
         s_half: float = 4.0,
         tail: float = 0.05,
@@ -69,7 +69,7 @@ class OpsradarDetector:
         w_point: float = 1.0,
         w_shift: float = 1.0,
         w_var: float = 1.0,
-        w_flat: float = 1.0,
+        w_flat: float = 0.75,
         w_likelihood: float = 1.0,
     ) -> None:
         self.warmup = warmup

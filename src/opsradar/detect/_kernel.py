@@ -60,7 +60,7 @@ CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT = 0, 1, 2, 3
 
 DAY = 86400.0
 WEEK = 7.0 * DAY
-N_DAILY = 24
+N_DAILY = 48
 N_WEEKLY = 168
 N_SEAS = N_DAILY + N_WEEKLY
 
@@ -112,7 +112,9 @@ def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
 
 
 @nb.njit(cache=True, inline="always")
-def _surprise(S: np.ndarray, k: int, ch: int, c: float, tau: float, learn: bool) -> float:
+def _surprise(
+    S: np.ndarray, k: int, ch: int, c: float, tau: float, learn: bool, settled: bool
+) -> float:
     """-log10 tail probability of ``c`` under the slot's running tail for channel ``ch``.
 
     Peaks over threshold: ``q`` tracks the upper ``tau`` quantile of ``c``; the excesses
@@ -123,6 +125,7 @@ def _surprise(S: np.ndarray, k: int, ch: int, c: float, tau: float, learn: bool)
     q = S[k, j]
     m1 = S[k, j + 1]
     s = 0.0
+    lr = 1.0
     if c > q:
         var = max(S[k, j + 2] - m1 * m1, 1e-12)
         xi = min(max(0.5 * (1.0 - m1 * m1 / var), -0.2), 0.45)
@@ -133,28 +136,41 @@ def _surprise(S: np.ndarray, k: int, ch: int, c: float, tau: float, learn: bool)
         else:
             s = -math.log10(tau) + y / sigma * LOG10E
     if learn:
+        if s > 3.0 and settled:  # an outlier of its own tail: learn from it slowly
+            lr = 0.1
         exceed = c > q
-        S[k, j] = q + 0.5 * m1 * ((1.0 if exceed else 0.0) - tau)
+        S[k, j] = max(q + lr * 0.5 * m1 * ((1.0 if exceed else 0.0) - tau), 0.0)
         if exceed:
             y = min(c - q, 20.0 * m1)
-            m1 = min(max(m1 + 0.05 * (y - m1), MIN_M[ch]), MAX_M[ch])
+            m1 = min(max(m1 + lr * 0.05 * (y - m1), MIN_M[ch]), MAX_M[ch])
             S[k, j + 1] = m1
-            S[k, j + 2] = max(S[k, j + 2] + 0.05 * (y * y - S[k, j + 2]), m1 * m1)
+            S[k, j + 2] = max(S[k, j + 2] + lr * 0.05 * (y * y - S[k, j + 2]), m1 * m1)
     return s
 
 
 @nb.njit(cache=True, inline="always")
 def _bucket(t: float, m: int) -> int:
+    """Bucket of ``t`` in profile ``m``: half-hours of the day, or hours of the week.
+
+    The profile is a staircase: a step at a bucket edge (business hours starting at 08:00)
+    is followed exactly, and a smooth curve moves by at most one bucket's worth per step.
+    """
     if m == 1:
-        return int((t % DAY) // 3600.0)
-    return N_DAILY + int(((t + 3.0 * DAY) % WEEK) // 3600.0)
+        return int((t % DAY) // (DAY / N_DAILY))
+    return N_DAILY + int(((t + 3.0 * DAY) % WEEK) // (WEEK / N_WEEKLY))
+
+
+@nb.njit(cache=True, inline="always")
+def _profile(SEAS: np.ndarray, k: int, t: float, m: int) -> float:
+    """Seasonal profile ``m`` at time ``t``; NaN where it has not been learned yet."""
+    return SEAS[k, _bucket(t, m)]
 
 
 @nb.njit(cache=True, inline="always")
 def _baseline(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, m: int) -> float:
     if m == 0:
         return S[k, LS]
-    v = SEAS[k, _bucket(t, m)]
+    v = _profile(SEAS, k, t, m)
     return S[k, LS] if math.isnan(v) else v
 
 
@@ -163,30 +179,35 @@ def _seasonal_step(SEAS: np.ndarray, k: int, t0: float, t1: float, m: int) -> fl
     """How much the seasonal profile expects the series to move from ``t0`` to ``t1``."""
     if m == 0:
         return 0.0
-    d = SEAS[k, _bucket(t1, m)] - SEAS[k, _bucket(t0, m)]
+    d = _profile(SEAS, k, t1, m) - _profile(SEAS, k, t0, m)
     return 0.0 if math.isnan(d) else d
 
 
 @nb.njit(cache=True)
-def _learn_seasonal(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, x: float) -> None:
+def _learn_seasonal(
+    S: np.ndarray, SEAS: np.ndarray, k: int, t: float, x: float, calm: bool
+) -> None:
     span = t - S[k, FIRST_TS]
     dt = math.exp(S[k, LOGDT]) if S[k, NDT] > 0 else 3600.0
     for m in (1, 2):
         period = DAY if m == 1 else WEEK
-        b = _bucket(t, m)
         e_idx = E0 + m
+        prof = _profile(SEAS, k, t, m)
         if span >= period:
-            err = abs(x - _baseline(S, SEAS, k, t, m))
-            S[k, e_idx] += 0.01 * (min(err, 3.0 * S[k, e_idx] + 1e-300) - S[k, e_idx])
+            if calm:
+                err = abs(x - (S[k, LS] if math.isnan(prof) else prof))
+                S[k, e_idx] += 0.01 * (min(err, 3.0 * S[k, e_idx] + 1e-300) - S[k, e_idx])
         else:
             S[k, e_idx] = S[k, E0]
-        v = SEAS[k, b]
-        if math.isnan(v):
+        b = _bucket(t, m)
+        if math.isnan(prof):
             SEAS[k, b] = x
         else:
-            a = min(max(dt / (3600.0 * (3.0 if m == 1 else 2.0)), 0.02), 0.5)
+            # about three periods of memory, whatever the sampling interval
+            width = DAY / N_DAILY if m == 1 else WEEK / N_WEEKLY
+            a = min(max(dt / (width * (3.0 if m == 1 else 2.0)), 0.02), 0.5)
             lim = 3.0 * S[k, e_idx] + 1e-300
-            SEAS[k, b] = v + a * min(max(x - v, -lim), lim)
+            SEAS[k, b] = prof + a * min(max(x - prof, -lim), lim)
     # choose the baseline model that has predicted best, with a margin for the simpler one
     model = 0
     best = S[k, E0]
@@ -267,7 +288,8 @@ def score_points(
         r = x - pred
         z = r / sc
         learn = n > hp[HP_WARMUP]
-        s_point = _surprise(S, k, CH_POINT, math.log1p(abs(z)), tau, learn)
+        settled = n > 5.0 * hp[HP_WARMUP]
+        s_point = _surprise(S, k, CH_POINT, math.log1p(abs(z)), tau, learn, settled)
 
         # robust learning of the fast level (Huber clip; adopt after 3 outliers in a row)
         early = n <= 10.0  # plain running means until the spread is known
@@ -287,24 +309,31 @@ def score_points(
         base = _baseline(S, SEAS, k, t, model)
         e_base = max(S[k, E0 + model], floor)
         zs = (S[k, LF] - base) / e_base
-        s_shift = _surprise(S, k, CH_SHIFT, math.log1p(abs(zs)), tau, learn)
+        s_shift = _surprise(S, k, CH_SHIFT, math.log1p(abs(zs)), tau, learn, settled)
 
-        ra = abs(r) if early else min(abs(r), 10.0 * max(S[k, SCL], floor))
+        ra = abs(r) if early else min(abs(r), huber * max(S[k, SCL], floor))
         S[k, SCS] = _ew(S[k, SCS], ra, 0.1, n - 1.0)
         S[k, SCL] = _ew(S[k, SCL], ra, 0.005, n - 1.0)
         v = math.log((S[k, SCS] + floor) / (S[k, SCL] + floor))
-        s_var = _surprise(S, k, CH_VAR, max(v, 0.0), tau, learn and n > 30.0)
+        s_var = _surprise(S, k, CH_VAR, max(v, 0.0), tau, learn and n > 30.0, settled)
 
-        same = x == S[k, LAST_X]
-        S[k, RUN] = S[k, RUN] + 1.0 if same else 0.0
-        s_flat = _surprise(S, k, CH_FLAT, S[k, RUN], tau, learn)
+        # flat: the current run of identical values against the series' finished runs
+        s_flat = 0.0
+        if x == S[k, LAST_X]:
+            S[k, RUN] += 1.0
+            s_flat = _surprise(S, k, CH_FLAT, S[k, RUN], tau, False, settled)
+        else:
+            _surprise(S, k, CH_FLAT, S[k, RUN], tau, learn, settled)
+            S[k, RUN] = 0.0
 
         # --- slow baselines learn after scoring -----------------------------------
+        calm = s_shift < 3.0 or not settled  # spreads are learned from normal stretches
         eb = abs(x - S[k, LS])
         eb = eb if early else min(eb, 3.0 * S[k, E0] + floor)
-        S[k, E0] = _ew(S[k, E0], eb, 0.005, n - 1.0)
+        if calm:
+            S[k, E0] = _ew(S[k, E0], eb, 0.005, n - 1.0)
         S[k, LS] = _ew(S[k, LS], x, a_slow, n)
-        _learn_seasonal(S, SEAS, k, t, x)
+        _learn_seasonal(S, SEAS, k, t, x, calm)
         S[k, LAST_X] = x
 
         # --- likelihood stage: sustained moderate surprise ------------------------
