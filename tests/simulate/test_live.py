@@ -9,6 +9,7 @@ import time
 import pytest
 
 from opsradar.simulate import MAX_DATAGRAM, Fleet, run_demo_traffic
+from opsradar.simulate._incidents import DEPLOY_AFTER
 
 from .conftest import HttpSink, TcpSink, UdpSink
 
@@ -38,7 +39,7 @@ def test_run_speaks_all_three_protocols(
     tcp_sink: TcpSink, udp_sink: UdpSink, http_sink: HttpSink
 ) -> None:
     fleet = Fleet(hosts=12, interval=0.5)
-    fleet.plan_incidents(time.time() - 7.7)  # the incident's deploy is posted ~0.3 s in
+    fleet.plan_incidents(time.time() - DEPLOY_AFTER + 0.3)  # its deploy is posted 0.3 s in
     stopped_in = _run(fleet, (tcp_sink, udp_sink, http_sink), 1.6)
     assert stopped_in < 0.5
 
@@ -102,7 +103,7 @@ def test_a_missing_server_is_counted_not_fatal(udp_sink: UdpSink) -> None:
     address = closed.getsockname()
     closed.close()  # nothing listens there
     fleet = Fleet(hosts=2, interval=0.5)
-    fleet.plan_incidents(time.time() - 7.9)
+    fleet.plan_incidents(time.time() - DEPLOY_AFTER + 0.1)
     stop = threading.Event()
     thread = threading.Thread(
         target=fleet.run, args=(address, udp_sink.address, "http://127.0.0.1:9", stop)

@@ -19,7 +19,13 @@ import numpy as np
 
 from opsradar.core import FloatArray, IntArray
 from opsradar.simulate._deploys import deploys_between
-from opsradar.simulate._incidents import Incident, IncidentPlan, plan_incidents
+from opsradar.simulate._incidents import (
+    STOP_BEFORE_END,
+    Incident,
+    IncidentPlan,
+    plan_incidents,
+    stop_host,
+)
 from opsradar.simulate._live import PARTS, Live
 from opsradar.simulate._model import HOST_METRICS, HostModel, Layout
 from opsradar.simulate._statsd import ServiceModel, ServiceSample, entries, flush_stats, pack
@@ -63,6 +69,7 @@ class Fleet:
         self._plan: IncidentPlan | None = None
         self._sent_step: int | None = None  # last step already sent (by the backfill)
         self._events_until: float | None = None
+        self._stop_at: float | None = None  # set by the backfill: when the stopped host stops
         self._templates = [
             f"{name} %.{HOST_METRICS[i % len(HOST_METRICS)].decimals}f %.15g\n"
             for i, name in enumerate(self.layout.names)
@@ -77,10 +84,12 @@ class Fleet:
         return list(self._plan.incidents) if self._plan else []
 
     def plan_incidents(self, live_start: float, speed: float = 1.0) -> list[Incident]:
-        """Fix the incidents relative to ``live_start``; the host stops after the backfill."""
-        stop_at = live_start
-        if self._sent_step is not None:
-            stop_at = min(live_start, (self._sent_step + 1) * self.interval)
+        """Fix the incidents relative to ``live_start`` (``run`` calls this if not done).
+
+        The stopped host stops ``STOP_BEFORE_END`` intervals before the end of the backfill
+        if there was one, else at ``live_start``.
+        """
+        stop_at = self._stop_at if self._stop_at is not None else live_start
         self._plan = plan_incidents(
             self.layout, self.services, live_start, stop_at, speed, self.interval
         )
@@ -99,9 +108,13 @@ class Fleet:
         """``(ts, values[series, step], sent[series, step])`` with incidents applied."""
         ts = steps.astype(np.float64) * self.interval
         values = self.hosts.values(steps)
-        if self._plan is None:
-            return ts, values, np.ones(values.shape, dtype=bool)
-        return ts, values, self._plan.apply(ts, values)
+        if self._plan is not None:
+            return ts, values, self._plan.apply(ts, values)
+        sent = np.ones(values.shape, dtype=bool)
+        if self._stop_at is not None:
+            rows = self.layout.host_rows(stop_host(self.layout, self.services))
+            sent[np.ix_(rows, ts >= self._stop_at)] = False
+        return ts, values, sent
 
     def service_samples(self, step: int) -> list[ServiceSample]:
         factor = self._plan.latency_factor(step * self.interval) if self._plan else {}
@@ -161,6 +174,8 @@ class Fleet:
             raise ValueError("every must be at least 1")
         first = math.floor((now - hours * 3600.0) / self.interval) + 1
         last = math.floor(now / self.interval)
+        if self._plan is None and self._stop_at is None:
+            self._stop_at = (last - STOP_BEFORE_END + 1) * self.interval
         all_steps = np.arange(last, first - 1, -every, dtype=np.int64)[::-1]
         total = 0
         for start in range(0, len(all_steps), BACKFILL_CHUNK):

@@ -17,10 +17,13 @@ from opsradar.core import FloatArray, IntArray
 from opsradar.simulate._model import Layout
 
 # Wall-clock seconds after live traffic starts (multiplied by ``speed`` in simulated time).
-DEPLOY_AFTER = 8.0
-SHIFT_AFTER = 15.0
-SPIKE_AFTER = 15.0
-DRIFT_AFTER = 15.0
+DEPLOY_AFTER = 4.0
+SHIFT_AFTER = 10.0
+SPIKE_AFTER = 10.0
+DRIFT_AFTER = 10.0
+# The stopped host's last point is this many intervals before the end of the backfill, so
+# the server already calls it stale soon after live traffic begins.
+STOP_BEFORE_END = 3
 SPIKE_POINTS = 3
 SPIKE_FACTOR = 7.0
 SPIKE_CAP = 97.0
@@ -88,7 +91,7 @@ def plan_incidents(
     at = {k: live_start + v * speed for k, v in _OFFSETS.items()}
     spike_host = layout.pick_host(services[0], 17)
     drift_host = layout.pick_host(services[1 % len(services)], 9)
-    stop_host = layout.pick_host(services[4 % len(services)], 23)
+    stop = stop_host(layout, services)
     shift = "checkout" if "checkout" in services else services[2 % len(services)]
     latency = f"stats.timers.{shift}.latency"
     deploy = _deploy_event(shift, at["deploy"])
@@ -110,10 +113,10 @@ def plan_incidents(
         ),
         Incident(
             "stopped",
-            f"hosts.{stop_host}.*",
+            f"hosts.{stop}.*",
             stop_at,
-            f"{stop_host} stops reporting",
-            tuple(layout.names[r] for r in layout.host_rows(stop_host)),
+            f"{stop} stops reporting",
+            tuple(layout.names[r] for r in layout.host_rows(stop)),
         ),
     )
     return IncidentPlan(
@@ -121,9 +124,14 @@ def plan_incidents(
         (deploy,),
         layout.row(spike_host, "cpu.user"),
         layout.row(drift_host, "disk.used_pct"),
-        layout.host_rows(stop_host),
+        layout.host_rows(stop),
         shift,
     )
+
+
+def stop_host(layout: Layout, services: tuple[str, ...]) -> str:
+    """The host that stops reporting."""
+    return layout.pick_host(services[4 % len(services)], 23)
 
 
 _OFFSETS = {
