@@ -49,6 +49,7 @@ def _run_server(config: Config, after_start: Callable[[Any], None] | None = None
     from opsradar.server import Server  # the wiring imports every stage; keep `detect` light
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         server = Server(config)
         server.start()

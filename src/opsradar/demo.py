@@ -54,4 +54,5 @@ def start_demo_traffic(server: Any, seed: int, hosts: int, backfill_hours: float
         statsd=(host, ports["statsd"]),
         http_base=http_base,
         stop=stop,
+        statsd_phase=server.listeners["statsd"].flush_phase,
     )

@@ -20,7 +20,7 @@ import numpy as np
 import uvicorn
 
 from opsradar.core import Config, PointBatch, SelfMetrics, StoreError
-from opsradar.detect import Engine, Episode, Policy, load_checkpoint, make_detector, save_checkpoint
+from opsradar.detect import Engine, Policy, load_checkpoint, make_detector, save_checkpoint
 from opsradar.ingest import GraphiteServer, StatsdServer, parse_points_json
 from opsradar.rank import Trend, build_trends
 from opsradar.store import Store
@@ -126,25 +126,11 @@ class Board:
             if now - self._cache[0] < TRENDS_CACHE:
                 return self._cache[1]
             with self.pipeline.engine_lock:
-                episodes = list(self.pipeline.engine.episodes(now))
-                stale = self.pipeline.engine.stale(now)
-            episodes += self._stopped(stale)
+                episodes = self.pipeline.engine.episodes(now)  # stopped series included
             events = self.store.events(now - EVENT_LOOKBACK, now + 60)
             trends = build_trends(episodes, self.store.names, events, now)
             self._cache = (now, trends)
             return trends
-
-    def _stopped(self, slots: np.ndarray) -> list[Episode]:
-        out = []
-        for slot in slots.tolist():
-            ts, values, _ = self.store.hot.series(int(slot))
-            if len(ts) == 0:
-                continue
-            last, value = float(ts[-1]), float(values[-1])
-            out.append(
-                Episode(int(slot), last, last, 0.9, 0.9, value, value, 1.0, 0, "stopped", True)
-            )
-        return out
 
 
 class _Uvicorn(uvicorn.Server):

@@ -73,3 +73,28 @@ def test_trend_names_its_deploy_in_the_sentence() -> None:
     trends = build_trends([_ep(0, NOW - 600)], ["stats.timers.checkout.latency.mean"], events, NOW)
     assert trends[0].deploy is not None
     assert "started 2 min after deploy checkout#8812" in trends[0].sentence
+
+
+def test_a_host_that_stops_is_one_trend_not_one_per_metric() -> None:
+    names = [f"hosts.auth-023.{m}" for m in ("cpu.user", "cpu.system", "mem.used", "disk.io")]
+    names.append("hosts.web-001.cpu.user")
+    episodes = [
+        Episode(i, NOW - 300 + i, NOW, 1.0, 1.0, 5.0, 5.0, 1.0, 0, "stopped", True)
+        for i in range(4)
+    ]
+    episodes.append(_ep(4, NOW - 300, 0.9, "spike"))
+    trends = build_trends(episodes, names, [], NOW)
+    stopped = [t for t in trends if t.kind == "stopped"]
+    assert len(stopped) == 1 and len(stopped[0].series) == 4
+    assert stopped[0].family == "hosts.auth-023.*"
+    assert stopped[0].sentence.startswith(
+        "hosts.auth-023.* stopped reporting 5 min ago on 4 series"
+    )
+    assert len(trends) == 2
+
+
+def test_a_short_silence_is_not_yet_a_stopped_trend() -> None:
+    late = Episode(0, NOW - 50, NOW, 1.0, 1.0, 5.0, 5.0, 1.0, 0, "stopped", True)
+    assert build_trends([late], ["hosts.db-001.cpu"], [], NOW) == []
+    gone = late._replace(start=NOW - 600)
+    assert len(build_trends([gone], ["hosts.db-001.cpu"], [], NOW)) == 1

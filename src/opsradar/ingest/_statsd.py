@@ -53,6 +53,7 @@ class StatsdServer:
         self_metrics: bool = True,
         auto_flush: bool = True,
     ) -> None:
+        self._phase: float | None = None
         if not flush_interval > 0:
             raise ConfigError(f"statsd flush interval must be > 0, got {flush_interval}")
         for pct in percentiles:
@@ -134,8 +135,14 @@ class StatsdServer:
                 )
                 self._sink.put(batch)
 
+    @property
+    def flush_phase(self) -> float | None:
+        """Wall-clock time of the flush loop's start: flushes fall on it plus whole intervals."""
+        return self._phase
+
     def _flush_loop(self) -> None:
         interval = self._config.interval
+        self._phase = time.time()
         deadline = time.monotonic() + interval
         while not self._stop.wait(max(0.0, deadline - time.monotonic())):
             now = time.monotonic()

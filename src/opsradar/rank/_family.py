@@ -27,6 +27,21 @@ def family(name: str) -> str:
     return ".".join(parts)
 
 
+def entity(name: str) -> str | None:
+    """The numbered thing a series belongs to (a host, a shard), if its path names one.
+
+    >>> entity("hosts.auth-023.disk.io_ops")
+    'hosts.auth-023'
+    >>> entity("stats.timers.checkout.latency.mean") is None
+    True
+    """
+    parts = name.partition(";")[0].split(".")
+    for i, part in enumerate(parts[:-1]):
+        if _NUMBERED.match(part):
+            return ".".join(parts[: i + 1])
+    return None
+
+
 def scope_words(name: str) -> set[str]:
     """Words of a series name that a deploy's ``service=...`` tag can match.
 

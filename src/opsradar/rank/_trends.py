@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from opsradar.core import Event
 from opsradar.detect import Episode
-from opsradar.rank._family import family, scope_words
+from opsradar.rank._family import entity, family, scope_words
 
 GROUP_GAP = 600.0  # episodes of one family starting within this many seconds are one trend
+MIN_SILENCE = 120.0  # seconds without a point before a stopped series is shown
+TOGETHER = 60.0  # episodes of one host and kind starting this close are one trend
 DEPLOY_HORIZON = 7200.0  # a deploy further back than this is not "the nearest deploy"
 RECENCY_HALF_LIFE = 1800.0
 
@@ -102,33 +104,65 @@ def build_trends(
     events: Sequence[Event],
     now: float,
 ) -> list[Trend]:
-    """Group episodes by family and onset, score each group, order by severity (stable)."""
-    by_family: dict[str, list[Episode]] = defaultdict(list)
-    for ep in episodes:
-        if ep.slot < len(names):
-            by_family[family(names[ep.slot])].append(ep)
-    trends: list[Trend] = []
-    for fam, eps in by_family.items():
-        eps.sort(key=lambda e: e.start)
-        group: list[Episode] = []
-        for ep in eps:
-            if group and ep.start - max(g.start for g in group) > GROUP_GAP:
-                trends.append(_trend(fam, group, names, events, now))
-                group = []
-            group.append(ep)
-        if group:
-            trends.append(_trend(fam, group, names, events, now))
+    """Group episodes into trends, score each, order by severity (stable for unchanged data).
+
+    Two episodes are one trend when they are of one family (a timer's statistics, a metric
+    across numbered hosts) and start within ``GROUP_GAP`` of each other, or when they are of
+    one entity (the same host) and the same kind and start within ``TOGETHER`` seconds.
+    """
+    eps = sorted(
+        (e for e in episodes if e.slot < len(names) and _matters(e, now)),
+        key=lambda e: (e.start, e.slot),
+    )
+    parent = list(range(len(eps)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    last_seen: dict[tuple[str, ...], tuple[int, float]] = {}
+    for i, ep in enumerate(eps):
+        name = names[ep.slot]
+        keys: list[tuple[tuple[str, ...], float]] = [(("f", family(name)), GROUP_GAP)]
+        ent = entity(name)
+        if ent is not None:
+            keys.append((("e", ent, ep.kind), TOGETHER))
+        for key, gap in keys:
+            prev = last_seen.get(key)
+            if prev is not None and ep.start - prev[1] <= gap:
+                parent[find(i)] = find(prev[0])
+            last_seen[key] = (i, ep.start)
+    groups: dict[int, list[Episode]] = defaultdict(list)
+    for i, ep in enumerate(eps):
+        groups[find(i)].append(ep)
+    trends = [_trend(group, names, events, now) for group in groups.values()]
     trends.sort(key=lambda t: (-t.severity.total, t.id))
     return trends
 
 
-def _trend(
-    fam: str, eps: list[Episode], names: Sequence[str], events: Sequence[Event], now: float
-) -> Trend:
+def _matters(ep: Episode, now: float) -> bool:
+    """A series silent for less than ``MIN_SILENCE`` is late, not stopped: not yet a trend."""
+    return ep.kind != "stopped" or now - ep.start >= MIN_SILENCE
+
+
+def _label(series: Sequence[str]) -> str:
+    fams = {family(n) for n in series}
+    if len(fams) == 1:
+        return fams.pop()
+    ents = {entity(n) for n in series}
+    if len(ents) == 1 and None not in ents:
+        return f"{ents.pop()}.*"
+    return family(series[0])
+
+
+def _trend(eps: list[Episode], names: Sequence[str], events: Sequence[Event], now: float) -> Trend:
     eps = sorted(
         eps, key=lambda e: (-e.peak_score, -abs(e.observed - e.expected) / max(e.scale, 1e-9))
     )
-    series = tuple(names[e.slot] for e in eps)
+    series = tuple(dict.fromkeys(names[e.slot] for e in eps))
+    fam = _label(series)
     severity, deviation = _severity(eps, now)
     start = min(e.start for e in eps)
     top = eps[0]
@@ -164,19 +198,26 @@ def _fmt_value(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _change(t: Trend) -> str:
+    if t.expected > 0 and t.observed > 0:
+        ratio = t.observed / t.expected
+        if ratio >= 1.5:
+            return f"{ratio:.1f}× its usual level"
+        if ratio <= 0.67:
+            return f"down to {ratio:.2f}× its usual level"
+        return f"{(ratio - 1) * 100:+.0f}% from its usual {_fmt_value(t.expected)}"
+    return f"{_fmt_value(t.observed)} against a usual {_fmt_value(t.expected)}"
+
+
 def _with_sentence(t: Trend, now: float) -> Trend:
     lead = t.series[0]
     if t.kind == "stopped":
-        what = f"{lead} stopped reporting {_fmt_duration(now - t.last)} ago"
+        subject = t.family if len(t.series) > 1 else lead
+        what = f"{subject} stopped reporting {_fmt_duration(now - t.start)} ago"
     else:
-        if t.expected != 0 and (t.observed / t.expected) > 0:
-            change = f"{t.observed / t.expected:.1f}× its usual level"
-        else:
-            change = f"{_fmt_value(t.observed)} against a usual {_fmt_value(t.expected)}"
-        what = (
-            f"{lead} {change} ({t.deviation:.1f} σ, {t.kind.replace('_', ' ')}) "
-            f"for {_fmt_duration(t.last - t.start)}"
-        )
+        duration = t.last - t.start
+        lasting = f" for {_fmt_duration(duration)}" if duration >= 60 else ""
+        what = f"{lead} {_change(t)} ({t.deviation:.1f} σ, {t.kind.replace('_', ' ')}){lasting}"
     if len(t.series) > 1:
         what += f" on {len(t.series)} series"
     if t.deploy is not None:
