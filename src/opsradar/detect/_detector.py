@@ -71,6 +71,7 @@ class OpsradarDetector:
         w_var: float = 1.0,
         w_flat: float = 0.75,
         w_likelihood: float = 1.0,
+        w_drift: float = 1.0,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -86,7 +87,7 @@ class OpsradarDetector:
         hp[K.HP_LK_LONG] = likelihood_long
         hp[K.HP_HUBER] = huber
         hp[K.HP_DAMP] = damp
-        hp[K.HP_W : K.HP_W + 5] = (w_point, w_shift, w_var, w_flat, w_likelihood)
+        hp[K.HP_W : K.HP_W + 6] = (w_point, w_shift, w_var, w_flat, w_likelihood, w_drift)
         self._hp = hp
         self._n = 0
         self._S = np.zeros((0, K.NF))

@@ -68,6 +68,7 @@ class Engine:
     """
 
     GRACE_POINTS = 5  # an episode stays open through this many low points in a row
+    MAX_CLOSED = 100_000  # closed episodes kept until episodes() is asked (newest win)
 
     def __init__(
         self,
@@ -117,7 +118,7 @@ class Engine:
                 buf,
             )
             if m:
-                self._closed = np.concatenate([self._closed, buf[:m]])
+                self._closed = np.concatenate([self._closed, buf[:m]])[-self.MAX_CLOSED :]
         return out.score
 
     def episodes(self, now: float, keep: float = 3600.0) -> list[Episode]:

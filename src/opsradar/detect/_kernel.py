@@ -52,11 +52,12 @@ LK_M = 20  # long mean
 LK_V = 21  # long variance
 NBAD = 22  # non-finite points skipped
 MODEL = 23  # baseline model in use (0 flat, 1 daily, 2 weekly)
-CQ = 24  # calibrators: (quantile, mean excess, mean squared excess) x 4 channels
-NF = CQ + 3 * 4
+LV = 24  # very slow level (drift channel)
+CQ = 25  # calibrators: (quantile, mean excess, mean squared excess) x 4 channels
+NF = CQ + 3 * 5
 
-N_CHANNELS = 4
-CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT = 0, 1, 2, 3
+N_CHANNELS = 5
+CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT, CH_DRIFT = 0, 1, 2, 3, 4
 
 DAY = 86400.0
 WEEK = 7.0 * DAY
@@ -77,17 +78,22 @@ HP_LK_SHORT = 8
 HP_LK_LONG = 9
 HP_HUBER = 10
 HP_DAMP = 11  # multiplier on scores inside the refractory period
-HP_W = 12  # channel weights 12..16 (point, shift, var, flat, likelihood)
-N_HP = 17
+HP_W = 12  # channel weights 12..17 (point, shift, var, flat, likelihood, drift)
+N_HP = 18
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
 
 # calibrator priors per channel: (quantile, mean excess, floor of mean excess)
-PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0])
-PRIOR_M = np.array([0.2, 0.2, 0.3, 2.0])
-MIN_M = np.array([0.05, 0.05, 0.05, 1.0])
-MAX_M = np.array([2.0, 2.0, 2.0, 1000.0])
+PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0, 0.5])
+PRIOR_M = np.array([0.2, 0.2, 0.3, 2.0, 0.2])
+MIN_M = np.array([0.05, 0.05, 0.05, 1.0, 0.05])
+MAX_M = np.array([2.0, 2.0, 2.0, 1000.0, 2.0])
+# learning rate per channel: the drift channel moves slowly, so it has few independent
+# samples per point and must learn its tail slowly, or it learns the drift itself
+RATE = np.array([1.0, 1.0, 1.0, 1.0, 0.02])
+CALM = 2.5  # -log10 p above which a point does not teach the spreads
+QSTEP = 0.1  # quantile tracker step, in mean excesses
 LOG10E = 0.4342944819032518
 
 
@@ -125,7 +131,7 @@ def _surprise(
     q = S[k, j]
     m1 = S[k, j + 1]
     s = 0.0
-    lr = 1.0
+    lr = RATE[ch]
     if c > q:
         var = max(S[k, j + 2] - m1 * m1, 1e-12)
         xi = min(max(0.5 * (1.0 - m1 * m1 / var), -0.2), 0.45)
@@ -137,9 +143,9 @@ def _surprise(
             s = -math.log10(tau) + y / sigma * LOG10E
     if learn:
         if s > 3.0 and settled:  # an outlier of its own tail: learn from it slowly
-            lr = 0.1
+            lr *= 0.1
         exceed = c > q
-        S[k, j] = max(q + lr * 0.5 * m1 * ((1.0 if exceed else 0.0) - tau), 0.0)
+        S[k, j] = max(q + lr * QSTEP * m1 * ((1.0 if exceed else 0.0) - tau), 0.0)
         if exceed:
             y = min(c - q, 20.0 * m1)
             m1 = min(max(m1 + lr * 0.05 * (y - m1), MIN_M[ch]), MAX_M[ch])
@@ -259,6 +265,7 @@ def score_points(
             S[k, LF] = x
             S[k, LM] = x
             S[k, LS] = x
+            S[k, LV] = x
             continue
         n += 1.0
         S[k, N] = n
@@ -317,6 +324,12 @@ def score_points(
         v = math.log((S[k, SCS] + floor) / (S[k, SCL] + floor))
         s_var = _surprise(S, k, CH_VAR, max(v, 0.0), tau, learn and n > 30.0, settled)
 
+        # drift: the medium level against a very slow one, in units of short-term noise
+        # (which a slow drift does not inflate)
+        zd = (S[k, LM] - S[k, LV]) / max(S[k, SCL], floor)
+        s_drift = _surprise(S, k, CH_DRIFT, math.log1p(abs(zd)), tau, learn and n > 30.0, settled)
+        S[k, LV] = _ew(S[k, LV], x, 0.0005, n)
+
         # flat: the current run of identical values against the series' finished runs
         s_flat = 0.0
         if x == S[k, LAST_X]:
@@ -327,7 +340,7 @@ def score_points(
             S[k, RUN] = 0.0
 
         # --- slow baselines learn after scoring -----------------------------------
-        calm = s_shift < 3.0 or not settled  # spreads are learned from normal stretches
+        calm = s_shift < CALM or not settled  # spreads are learned from normal stretches
         eb = abs(x - S[k, LS])
         eb = eb if early else min(eb, 3.0 * S[k, E0] + floor)
         if calm:
@@ -363,6 +376,12 @@ def score_points(
             kind = K_SHIFT if abs(S[k, LF] - S[k, LM]) > 0.5 * abs(S[k, LF] - base) else K_DRIFT
             expected = base
             scale = e_base
+        s_drift *= hp[HP_W + 5]
+        if s_drift > s:
+            s = s_drift
+            kind = K_DRIFT
+            expected = S[k, LV]
+            scale = max(S[k, SCL], floor)
         if s_var > s:
             s = s_var
             kind = K_VAR
