@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from opsradar.simulate import Fleet, Incident
-from opsradar.simulate._incidents import DRIFT_PER_SECOND
+from opsradar.simulate._incidents import DRIFT_PER_SECOND, STOP_BEFORE_END
 
 LIVE = 1_700_000_003.0  # live traffic starts here (simulated seconds)
 STEPS = np.arange(169_999_990, 170_000_020, dtype=np.int64)  # 100 s before to 200 s after
@@ -28,7 +28,7 @@ def test_every_kind_starts_soon_after_live_traffic(planned: Fleet) -> None:
     kinds = {i.kind: i for i in planned.incidents}
     assert set(kinds) == {"spike", "level_shift", "drift", "stopped"}
     for incident in kinds.values():
-        assert LIVE - 40 <= incident.start_ts <= LIVE + 25
+        assert LIVE - 40 - STOP_BEFORE_END * 10 <= incident.start_ts <= LIVE + 25
         assert incident.series and incident.description
     assert Fleet().incidents == []
 
@@ -80,7 +80,7 @@ def test_drift_climbs_steadily(planned: Fleet) -> None:
 
 def test_stopped_host_sends_nothing_after_it_stops(planned: Fleet) -> None:
     stopped = _incident(planned, "stopped")
-    assert stopped.start_ts == LIVE - 23  # three points before the end of the backfill
+    assert stopped.start_ts == LIVE - 3 - (STOP_BEFORE_END - 1) * 10  # silent before live
     host = stopped.series_glob.split(".")[1]
     for step in STEPS:
         lines = [ln for ln in planned.host_lines(np.array([step])) if f".{host}." in ln]

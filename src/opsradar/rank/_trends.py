@@ -13,7 +13,7 @@ from opsradar.detect import Episode
 from opsradar.rank._family import entity, family, scope_words
 
 GROUP_GAP = 600.0  # episodes of one family starting within this many seconds are one trend
-MIN_SILENCE = 120.0  # seconds without a point before a stopped series is shown
+MIN_SILENCE = 90.0  # seconds without a point before a stopped series is shown
 TOGETHER = 60.0  # episodes of one host and kind starting this close are one trend
 DEPLOY_HORIZON = 7200.0  # a deploy further back than this is not "the nearest deploy"
 RECENCY_HALF_LIFE = 1800.0

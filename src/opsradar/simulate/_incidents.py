@@ -23,7 +23,7 @@ SPIKE_AFTER = 10.0
 DRIFT_AFTER = 10.0
 # The stopped host's last point is this many intervals before the end of the backfill, so
 # the server already calls it stale soon after live traffic begins.
-STOP_BEFORE_END = 3
+STOP_BEFORE_END = 12  # 2 min of silence by the time live traffic starts: a stop, not a late point
 SPIKE_POINTS = 3
 SPIKE_FACTOR = 7.0
 SPIKE_CAP = 97.0
