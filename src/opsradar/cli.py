@@ -110,11 +110,16 @@ def detect(file: TextIO, threshold: float) -> None:
     `timestamp,value,anomaly_score,anomaly` with the server's own detector."""
     from opsradar.detect import detect_csv
 
+    notes: list[str] = []
     try:
-        detect_csv(file, sys.stdout, threshold=threshold)
+        detect_csv(file, sys.stdout, threshold=threshold, notes=notes)
     except InputError as exc:
         click.echo(f"opsradar detect: {exc}", err=True)
         sys.exit(2)
+    for note in notes[:10]:
+        click.echo(f"opsradar detect: note: {note}", err=True)
+    if len(notes) > 10:
+        click.echo(f"opsradar detect: note: ... and {len(notes) - 10} more", err=True)
 
 
 if __name__ == "__main__":
