@@ -23,6 +23,15 @@ def _server_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--http-port", type=int, help="Web, API and /metrics port (default 8080)."),
         click.option("--statsd-port", type=int, help="StatsD UDP port (default 8125, -1 off)."),
         click.option("--graphite-port", type=int, help="Graphite TCP port (default 2003, -1 off)."),
+        click.option("--statsd-tcp-port", type=int, help="StatsD TCP port (default 8125, -1 off)."),
+        click.option(
+            "--graphite-udp-port", type=int, help="Graphite UDP port (default 2003, -1 off)."
+        ),
+        click.option(
+            "--pickle-port", type=int, help="Graphite pickle port (default 2004, -1 off)."
+        ),
+        click.option("--scrape-targets", help="Prometheus URLs to scrape, comma separated."),
+        click.option("--scrape-interval", type=float, help="Seconds between scrapes (default 15)."),
         click.option("--flush-interval", type=float, help="StatsD flush interval in seconds."),
         click.option("--detector", help="Registered detector name (default 'opsradar')."),
         click.option("--threshold", type=float, help="Default policy threshold in (0, 1]."),

@@ -6,6 +6,7 @@ store flush thread → DuckDB;  HTTP (uvicorn) → web app reading store, engine
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import socket
@@ -21,7 +22,15 @@ import uvicorn
 
 from opsradar.core import Config, PointBatch, SelfMetrics, StoreError
 from opsradar.detect import Engine, Policy, load_checkpoint, make_detector, save_checkpoint
-from opsradar.ingest import GraphiteServer, StatsdServer, parse_points_json
+from opsradar.ingest import (
+    GraphitePickleServer,
+    GraphiteServer,
+    GraphiteUdpServer,
+    PrometheusScraper,
+    StatsdServer,
+    parse_points_json,
+    parse_remote_write,
+)
 from opsradar.rank import Trend, build_trends
 from opsradar.store import Store
 from opsradar.web import WebContext, create_app
@@ -177,7 +186,12 @@ class Server:
 
     @property
     def ports(self) -> dict[str, int]:
-        out = {name: x.port for name, x in self.listeners.items()}
+        out: dict[str, int] = {}
+        for name, x in self.listeners.items():  # a bound port is never 0: 0 means "off"
+            if getattr(x, "port", 0):
+                out[name] = x.port
+            if getattr(x, "tcp_port", 0):
+                out[f"{name}_tcp"] = x.tcp_port
         if self.http_socket is not None:
             out["http"] = self.http_socket.getsockname()[1]
         return out
@@ -188,18 +202,31 @@ class Server:
         self.store.start()
         self.pipeline.start()
         cfg = self.config
-        if cfg.statsd_port >= 0:
+        if cfg.statsd_port >= 0 or cfg.statsd_tcp_port >= 0:
             self.listeners["statsd"] = StatsdServer(
                 cfg.host,
-                cfg.statsd_port,
+                cfg.statsd_port if cfg.statsd_port >= 0 else None,
                 self.pipeline,
                 self.metrics,
                 flush_interval=cfg.flush_interval,
                 percentiles=cfg.percentile_list,
+                tcp_port=cfg.statsd_tcp_port if cfg.statsd_tcp_port >= 0 else None,
             )
         if cfg.graphite_port >= 0:
             self.listeners["graphite"] = GraphiteServer(
                 cfg.host, cfg.graphite_port, self.pipeline, self.metrics
+            )
+        if cfg.graphite_udp_port >= 0:
+            self.listeners["graphite_udp"] = GraphiteUdpServer(
+                cfg.host, cfg.graphite_udp_port, self.pipeline, self.metrics
+            )
+        if cfg.pickle_port >= 0:
+            self.listeners["pickle"] = GraphitePickleServer(
+                cfg.host, cfg.pickle_port, self.pipeline, self.metrics
+            )
+        if cfg.scrape_target_list:
+            self.listeners["scrape"] = PrometheusScraper(
+                cfg.scrape_target_list, cfg.scrape_interval, self.pipeline, self.metrics
             )
         for listener in self.listeners.values():
             listener.start()
@@ -236,6 +263,7 @@ class Server:
             metrics=self.metrics,
             sink=self.pipeline,
             parse_points=parse_points_json,
+            parse_remote_write=functools.partial(parse_remote_write, rejects=self.metrics),
             trends=self.board.trends,
             threshold=self.config.threshold,
             clock=self.clock,

@@ -15,7 +15,9 @@ from opsradar.server import Server
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     config = load_config(
-        {"data_dir": str(tmp_path), "statsd_port": -1, "graphite_port": -1, "http_port": 0}, {}
+        {"data_dir": str(tmp_path), "statsd_port": -1, "graphite_port": -1, "http_port": 0}
+        | {"statsd_tcp_port": -1, "graphite_udp_port": -1, "pickle_port": -1},
+        {},
     )
     srv = Server(config)
     srv.start()

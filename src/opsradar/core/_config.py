@@ -32,6 +32,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "graphite_port", 2003, "Graphite plaintext TCP port. 0 picks a free port, -1 disables."
     ),
+    Setting("statsd_tcp_port", 8125, "StatsD TCP port. 0 picks a free port, -1 disables."),
+    Setting(
+        "graphite_udp_port", 2003, "Graphite plaintext UDP port. 0 picks a free port, -1 disables."
+    ),
+    Setting("pickle_port", 2004, "Graphite pickle TCP port. 0 picks a free port, -1 disables."),
+    Setting(
+        "scrape_targets",
+        "",
+        "Prometheus exposition URLs to scrape, comma separated (empty: no scraping).",
+    ),
+    Setting("scrape_interval", 15.0, "Seconds between scrapes of each Prometheus target."),
     Setting("flush_interval", 10.0, "Seconds between StatsD aggregate flushes."),
     Setting("percentiles", "90", "StatsD timer percentiles, comma separated (e.g. '90,99')."),
     Setting("hot_points", 720, "Points kept per series in the in-memory hot window."),
@@ -55,6 +66,11 @@ class Config:
     http_port: int = 8080
     statsd_port: int = 8125
     graphite_port: int = 2003
+    statsd_tcp_port: int = 8125
+    graphite_udp_port: int = 2003
+    pickle_port: int = 2004
+    scrape_targets: str = ""
+    scrape_interval: float = 15.0
     flush_interval: float = 10.0
     percentiles: str = "90"
     hot_points: int = 720
@@ -71,6 +87,10 @@ class Config:
             raise ConfigError(
                 f"percentiles: {self.percentiles!r} is not a list of numbers"
             ) from exc
+
+    @property
+    def scrape_target_list(self) -> list[str]:
+        return [t.strip() for t in self.scrape_targets.split(",") if t.strip()]
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -116,12 +136,18 @@ def load_config(
 
 
 def _validate(config: Config) -> None:
-    for port in ("http_port", "statsd_port", "graphite_port"):
+    ports = ("http_port", "statsd_port", "graphite_port")
+    for port in (*ports, "statsd_tcp_port", "graphite_udp_port", "pickle_port"):
         value = getattr(config, port)
         if not -1 <= value <= 65535:
             raise ConfigError(f"{port}: {value} is not a port number")
     if config.flush_interval <= 0 or config.store_flush_interval <= 0:
         raise ConfigError("flush intervals must be positive")
+    if config.scrape_interval <= 0:
+        raise ConfigError("scrape_interval must be positive")
+    for target in config.scrape_target_list:
+        if not target.startswith(("http://", "https://")):
+            raise ConfigError(f"scrape_targets: {target!r} is not an http(s) URL")
     if not 0.0 < config.threshold <= 1.0:
         raise ConfigError("threshold must be in (0, 1]")
     if config.hot_points < 16:

@@ -26,7 +26,7 @@ MAX_TCP_LINE = 64 * 1024
 
 
 class StatsdServer:
-    """StatsD over UDP (``port``) and, if ``tcp_port`` is given, over TCP too.
+    """StatsD over UDP (``port``; ``None`` for none) and, if ``tcp_port`` is given, over TCP.
 
     ``flush_interval`` seconds apart (and once more at ``stop()``) the aggregates are
     flushed to ``sink`` as one ``PointBatch(protocol="statsd")`` stamped with ``clock()``.
@@ -40,7 +40,7 @@ class StatsdServer:
     def __init__(
         self,
         host: str,
-        port: int,
+        port: int | None,
         sink: PointSink,
         metrics: SelfMetrics,
         flush_interval: float = 10.0,
@@ -74,7 +74,9 @@ class StatsdServer:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
-        self._udp = UdpReader(host, port, self._on_datagrams, self._reject)
+        self._udp = (
+            UdpReader(host, port, self._on_datagrams, self._reject) if port is not None else None
+        )
         self._tcp = (
             TcpServer(host, tcp_port, self._new_connection, self._reject)
             if tcp_port is not None
@@ -85,8 +87,8 @@ class StatsdServer:
 
     @property
     def port(self) -> int:
-        """The bound UDP port (after ``start()``)."""
-        return self._udp.port
+        """The bound UDP port (after ``start()``; 0 without UDP)."""
+        return self._udp.port if self._udp is not None else 0
 
     @property
     def tcp_port(self) -> int:
@@ -94,7 +96,8 @@ class StatsdServer:
         return self._tcp.port if self._tcp is not None else 0
 
     def start(self) -> None:
-        self._udp.start("statsd-udp")
+        if self._udp is not None:
+            self._udp.start("statsd-udp")
         if self._tcp is not None:
             self._tcp.start("statsd-tcp")
         if self._auto_flush:
@@ -105,7 +108,8 @@ class StatsdServer:
 
     def stop(self) -> None:
         """Stop receiving, then flush what was received."""
-        self._udp.stop()
+        if self._udp is not None:
+            self._udp.stop()
         if self._tcp is not None:
             self._tcp.stop()
         self._stop.set()

@@ -44,6 +44,7 @@ class WebContext:
     clock: Callable[[], float] = time.time
     refresh_ms: int = 5000
     extra_status: dict[str, Any] = field(default_factory=dict)
+    parse_remote_write: Callable[[bytes], PointBatch] | None = None
 
 
 def _plotly_js() -> Path:
@@ -124,6 +125,16 @@ def _api_routes(app: FastAPI, ctx: WebContext) -> None:
         batch = ctx.parse_points(await _body(request))
         ctx.sink.put(batch)
         return {"accepted": len(batch)}
+
+    @app.post("/api/v1/write", status_code=204, tags=["ingest"])
+    async def remote_write(request: Request) -> Response:
+        """Prometheus remote write 1.0 (snappy protobuf); labels become ``name;k=v``."""
+        if ctx.parse_remote_write is None:
+            raise NotFound("remote write is not enabled")
+        batch = ctx.parse_remote_write(await _body(request))
+        ctx.sink.put(batch)
+        ctx.metrics.received(batch.protocol, len(batch))
+        return Response(status_code=204)
 
     @app.post("/api/v1/events", status_code=201, tags=["events"])
     async def post_event(request: Request) -> dict[str, Any]:
