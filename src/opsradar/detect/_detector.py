@@ -72,6 +72,9 @@ class OpsradarDetector:
         w_flat: float = 0.75,
         w_likelihood: float = 1.0,
         w_drift: float = 1.0,
+        w_novelty: float = 1.0,
+        novelty_short: float = 0.15,
+        novelty_long: float = 0.002,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -88,10 +91,14 @@ class OpsradarDetector:
         hp[K.HP_HUBER] = huber
         hp[K.HP_DAMP] = damp
         hp[K.HP_W : K.HP_W + 6] = (w_point, w_shift, w_var, w_flat, w_likelihood, w_drift)
+        hp[K.HP_W_NOVEL] = w_novelty
+        hp[K.HP_NV_SHORT] = novelty_short
+        hp[K.HP_NV_LONG] = novelty_long
         self._hp = hp
         self._n = 0
         self._S = np.zeros((0, K.NF))
         self._SEAS = np.zeros((0, K.N_SEAS))
+        self._NV = np.zeros((0, K.NV_WORDS), dtype=np.uint64)
 
     @property
     def n_slots(self) -> int:
@@ -103,10 +110,12 @@ class OpsradarDetector:
             new_cap = max(need, 2 * cap, 16)
             S = np.empty((new_cap, K.NF))
             SEAS = np.empty((new_cap, K.N_SEAS))
+            NV = np.zeros((new_cap, K.NV_WORDS), dtype=np.uint64)
             S[:cap] = self._S
             SEAS[:cap] = self._SEAS
+            NV[:cap] = self._NV
             K.init_rows(S, SEAS, cap, new_cap)
-            self._S, self._SEAS = S, SEAS
+            self._S, self._SEAS, self._NV = S, SEAS, NV
         self._n = max(self._n, need)
 
     def score(self, slots: IntArray, ts: FloatArray, values: FloatArray) -> Scored:
@@ -119,28 +128,36 @@ class OpsradarDetector:
         out = Scored(
             np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
         )
-        K.score_points(self._S, self._SEAS, self._hp, slots, ts, values, *out)
+        K.score_points(self._S, self._SEAS, self._NV, self._hp, slots, ts, values, *out)
         return out
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {
             "scalars": self._S[: self._n].copy(),
             "seasonal": self._SEAS[: self._n].copy(),
+            "novelty": self._NV[: self._n].copy(),
             "hyper": self._hp.copy(),
         }
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         S = np.asarray(d["scalars"], dtype=np.float64)
-        if S.ndim != 2 or S.shape[1] != K.NF or d["seasonal"].shape != (len(S), K.N_SEAS):
+        if (
+            S.ndim != 2
+            or S.shape[1] != K.NF
+            or d["seasonal"].shape != (len(S), K.N_SEAS)
+            or d["novelty"].shape != (len(S), K.NV_WORDS)
+            or len(d["hyper"]) != K.N_HP
+        ):
             raise ValueError("state does not match this detector's layout")
         self._S = S.copy()
         self._SEAS = np.asarray(d["seasonal"], dtype=np.float64).copy()
+        self._NV = np.asarray(d["novelty"], dtype=np.uint64).copy()
         self._n = len(S)
         self._hp = np.asarray(d["hyper"], dtype=np.float64).copy()
 
     def state_bytes_per_slot(self) -> int:
-        """Bytes of detector state per series (scalar fields and seasonal buckets)."""
-        return K.NF * 8 + K.N_SEAS * 8
+        """Bytes of detector state per series (scalars, seasonal buckets, novelty bits)."""
+        return K.NF * 8 + K.N_SEAS * 8 + K.NV_WORDS * 8
 
 
 DETECTORS: dict[str, type[OpsradarDetector]] = {"opsradar": OpsradarDetector}

@@ -53,7 +53,14 @@ LK_V = 21  # long variance
 NBAD = 22  # non-finite points skipped
 MODEL = 23  # baseline model in use (0 flat, 1 daily, 2 weekly)
 LV = 24  # very slow level (drift channel)
-CQ = 25  # calibrators: (quantile, mean excess, mean squared excess) x 4 channels
+NV_LO = 25  # novelty channel: the range seen so far (quantisation of values) ...
+NV_HI = 26
+NV_Q1 = 27  # ... the two previous quantised values ...
+NV_Q2 = 28
+NV_S = 29  # ... and the likelihood of the novelty rate (short mean, long mean, variance)
+NV_M = 30
+NV_V = 31
+CQ = 32  # calibrators: (quantile, mean excess, mean squared excess) x 5 channels
 NF = CQ + 3 * 5
 
 N_CHANNELS = 5
@@ -64,6 +71,10 @@ WEEK = 7.0 * DAY
 N_DAILY = 48
 N_WEEKLY = 168
 N_SEAS = N_DAILY + N_WEEKLY
+# novelty memory: a bit table of hashed value contexts per series
+NV_LEVELS = 8  # quantisation levels of the seen range (3 bits, as in CAD OSE)
+NV_WORDS = 128  # 8,192 bits = 1 KiB per series
+NV_BITS = NV_WORDS * 64
 
 # --- hyper-parameters, passed as one float64 vector -----------------------------------
 HP_ALPHA_FAST = 0
@@ -79,7 +90,10 @@ HP_LK_LONG = 9
 HP_HUBER = 10
 HP_DAMP = 11  # multiplier on scores inside the refractory period
 HP_W = 12  # channel weights 12..17 (point, shift, var, flat, likelihood, drift)
-N_HP = 18
+HP_W_NOVEL = 18  # weight of the novelty channel
+HP_NV_SHORT = 19  # novelty likelihood: short mean
+HP_NV_LONG = 20  # novelty likelihood: long mean and variance
+N_HP = 21
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
@@ -225,10 +239,48 @@ def _learn_seasonal(
     S[k, MODEL] = model
 
 
+_FNV_OFFSET = np.uint64(1469598103934665603)
+_FNV_PRIME = np.uint64(1099511628211)
+
+
+@nb.njit(cache=True, inline="always")
+def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float:
+    """Fraction of this point's value contexts never seen before in this series.
+
+    The value is quantised to one of ``NV_LEVELS`` levels of the range seen so far; the
+    contexts (previous, current) and (previous two, current) are hashed into the series'
+    bit table, which learns them. A series that keeps repeating its own shapes stops
+    being novel; a new level, a new shape or a new extreme is novel.
+    """
+    lo = min(S[k, NV_LO], x)
+    hi = max(S[k, NV_HI], x)
+    S[k, NV_LO] = lo
+    S[k, NV_HI] = hi
+    q = 0.0 if hi <= lo else float(min(int((x - lo) / (hi - lo) * NV_LEVELS), NV_LEVELS - 1))
+    q1 = S[k, NV_Q1]
+    q2 = S[k, NV_Q2]
+    S[k, NV_Q2] = q1
+    S[k, NV_Q1] = q
+    if n <= 3.0:
+        return 0.0
+    novel = 0.0
+    h = (_FNV_OFFSET ^ np.uint64(q + 1.0)) * _FNV_PRIME
+    for j in range(2):
+        h = (h ^ np.uint64((q1 if j == 0 else q2) + 1.0)) * _FNV_PRIME
+        idx = (h ^ np.uint64(j + 1)) % np.uint64(NV_BITS)
+        w = int(idx >> np.uint64(6))
+        bit = np.uint64(1) << (idx & np.uint64(63))
+        if NV[k, w] & bit == np.uint64(0):
+            novel += 0.5
+            NV[k, w] |= bit
+    return novel
+
+
 @nb.njit(cache=True)
 def score_points(
     S: np.ndarray,
     SEAS: np.ndarray,
+    NV: np.ndarray,
     hp: np.ndarray,
     slots: np.ndarray,
     ts: np.ndarray,
@@ -266,6 +318,8 @@ def score_points(
             S[k, LM] = x
             S[k, LS] = x
             S[k, LV] = x
+            S[k, NV_LO] = x
+            S[k, NV_HI] = x
             continue
         n += 1.0
         S[k, N] = n
@@ -361,6 +415,19 @@ def score_points(
             zl = (S[k, LK_S] - S[k, LK_M]) / (sd + 0.05)
             if zl > 0.0:
                 s_lk = 0.5 * zl * zl * LOG10E  # Gaussian tail, -log10
+        # --- novelty: the rate of never-seen value contexts against its usual rate --
+        u = _novelty(S, NV, k, x, n)
+        a_ns = hp[HP_NV_SHORT]
+        S[k, NV_S] += a_ns * (u - S[k, NV_S])
+        s_nov = 0.0
+        if n > 100.0:
+            sd = math.sqrt(S[k, NV_V]) * math.sqrt(a_ns / (2.0 - a_ns))
+            zn = (S[k, NV_S] - S[k, NV_M]) / (sd + 0.02)
+            if zn > 0.0:
+                s_nov = 0.5 * zn * zn * LOG10E
+        dn = u - S[k, NV_M]
+        S[k, NV_M] += hp[HP_NV_LONG] * dn
+        S[k, NV_V] += hp[HP_NV_LONG] * (dn * dn - S[k, NV_V])
         # --- combine --------------------------------------------------------------
         s_point *= hp[HP_W]
         s_shift *= hp[HP_W + 1]
@@ -390,6 +457,9 @@ def score_points(
             kind = K_FLAT
         if s_lk > s:
             s = s_lk
+        s_nov *= hp[HP_W_NOVEL]
+        if s_nov > s:
+            s = s_nov
         raw = min(max(s / (2.0 * hp[HP_S_HALF]), 0.0), 1.0)
         if n <= hp[HP_WARMUP]:
             raw = 0.0
