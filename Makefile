@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ETSY_STATSD := bench/ingest/node_modules/statsd/stats.js
 
 .PHONY: demo serve test lint typecheck unit install system-deps docs clean
 
@@ -34,8 +35,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(ETSY_STATSD)
 	$(BIN)/pytest
+
+# Etsy's statsd, the peer tests/ingest/test_statsd_vs_etsy.py checks against (pinned by the lock).
+$(ETSY_STATSD): bench/ingest/package.json bench/ingest/package-lock.json
+	npm ci --prefix bench/ingest --no-audit --no-fund
+	touch $@
 
 test: system-deps lint typecheck unit
 
