@@ -3,14 +3,20 @@
 Each listener runs on its own daemon thread, reads in batches (a UDP reader drains up to
 ``UDP_BATCH`` datagrams per wake-up), and hands whole buffers to a handler. A handler that
 raises is counted (``internal_error``) and logged; the listener keeps going.
+
+Datagrams the kernel dropped because the socket's receive buffer was full never reach us;
+a UDP reader reads its socket's ``drops`` counter from ``/proc/net/udp`` (Linux) about once
+a second and counts what is new as ``kernel_buffer``, so overload is visible, not silent.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -22,6 +28,7 @@ UDP_BATCH = 2048
 MAX_DATAGRAM = 65535
 TCP_READ = 256 * 1024
 POLL_SECONDS = 0.1
+DROPS_EVERY = 1.0
 
 Reject = Callable[[str, int], None]
 
@@ -30,13 +37,36 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+def kernel_drops(sock: socket.socket) -> int | None:
+    """Datagrams the kernel dropped for ``sock`` (its ``drops`` column in ``/proc/net/udp``
+    or ``udp6``), or None where that is not available."""
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+        table = "udp6" if sock.family == socket.AF_INET6 else "udp"
+        with open(f"/proc/net/{table}") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 13 and fields[9] == inode:
+                    return int(fields[-1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 class UdpReader:
     """Reads datagrams on its own thread; ``handle(datagrams)`` gets each drained batch."""
 
     def __init__(
-        self, host: str, port: int, handle: Callable[[list[bytes]], None], reject: Reject
+        self,
+        host: str,
+        port: int,
+        handle: Callable[[list[bytes]], None],
+        reject: Reject,
+        rcvbuf: int = RCVBUF,
     ) -> None:
         self._addr = (host, port)
+        self._rcvbuf = rcvbuf
+        self._drops = 0
         self._handle = handle
         self._reject = reject
         self._stop = threading.Event()
@@ -47,7 +77,7 @@ class UdpReader:
     def start(self, name: str) -> None:
         sock = socket.socket(_family(self._addr[0]), socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._rcvbuf)
         except OSError:  # pragma: no cover - some kernels refuse; the default still works
             log.warning("could not set SO_RCVBUF on %s", name)
         sock.bind(self._addr)
@@ -70,12 +100,26 @@ class UdpReader:
         poller.register(sock, selectors.EVENT_READ)
         recv = sock.recv
         dontwait = socket.MSG_DONTWAIT
+        next_check = time.monotonic() + DROPS_EVERY
         while not self._stop.is_set():
             if poller.select(POLL_SECONDS):
                 self._drain(recv, dontwait)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + DROPS_EVERY
+                self.count_drops()
         poller.close()
         while self._drain(recv, dontwait):  # what arrived before stop() is kept
             pass
+        self.count_drops()
+
+    def count_drops(self) -> None:
+        """Count datagrams the kernel dropped since the last call (``kernel_buffer``)."""
+        if self._sock is None:
+            return
+        drops = kernel_drops(self._sock)
+        if drops is not None and drops > self._drops:
+            self._reject("kernel_buffer", drops - self._drops)
+            self._drops = drops
 
     def _drain(self, recv: Callable[[int, int], bytes], flags: int) -> bool:
         batch: list[bytes] = []

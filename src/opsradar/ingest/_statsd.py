@@ -18,7 +18,12 @@ import numpy as np
 from opsradar.core import ConfigError, PointBatch, PointSink, SelfMetrics
 from opsradar.ingest._net import LineFraming, TcpServer, UdpReader
 from opsradar.ingest._statsd_flush import FlushConfig, FlushState, flush_points
-from opsradar.ingest._statsd_parse import FeedResult, StatsdParser
+from opsradar.ingest._statsd_parse import (
+    MAX_SET_MEMBERS,
+    MAX_TIMER_SAMPLES,
+    FeedResult,
+    StatsdParser,
+)
 
 log = logging.getLogger("opsradar.ingest")
 PROTOCOL = "statsd"
@@ -35,6 +40,8 @@ class StatsdServer:
     ``self_metrics`` adds statsd's own counters (``statsd.packets_received`` …) and
     ``stats.statsd.numStats``. With ``auto_flush=False`` only ``flush()`` and ``stop()``
     flush (the caller drives the interval; rates still divide by ``flush_interval``).
+    ``max_timer_samples`` / ``max_set_members`` cap one key's memory per flush: lines past
+    a cap are dropped and counted (``timer_cap``, ``set_cap``).
     """
 
     def __init__(
@@ -52,6 +59,8 @@ class StatsdServer:
         delete_idle_stats: bool = False,
         self_metrics: bool = True,
         auto_flush: bool = True,
+        max_timer_samples: int = MAX_TIMER_SAMPLES,
+        max_set_members: int = MAX_SET_MEMBERS,
     ) -> None:
         self._phase: float | None = None
         if not flush_interval > 0:
@@ -69,7 +78,7 @@ class StatsdServer:
             delete_idle=delete_idle_stats,
             self_metrics=self_metrics,
         )
-        self._parser = StatsdParser()
+        self._parser = StatsdParser(max_timer_samples, max_set_members)
         self._state = FlushState()
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()

@@ -7,7 +7,9 @@ separated. Types: ``c`` counter, ``ms`` timer (DogStatsD ``h`` and ``d`` are tim
 
 Differences from Etsy's statsd, on purpose: an unknown type is rejected (``bad_type``)
 where Etsy counts it as a counter; ``nan``, ``inf``, hex and ``1_0`` values are rejected
-(``bad_value``); a sample rate must be in (0, ∞) (``bad_sample_rate``).
+(``bad_value``); a sample rate must be in (0, ∞) (``bad_sample_rate``). Memory per key and
+flush is capped: past ``max_timer_samples`` samples of one timer, or ``max_set_members``
+members of one set, a line is dropped and counted (``timer_cap``, ``set_cap``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ _TIMER_TYPES = frozenset((b"ms", b"h", b"d"))
 _SIGNS = frozenset(b"+-")
 _FAST = {b"c": 0, b"ms": 1, b"g": 2}
 _NAN = float("nan")
+#: Default caps per key and flush (Etsy's statsd has none and grows without bound).
+MAX_TIMER_SAMPLES = 50_000
+MAX_SET_MEMBERS = 50_000
 
 
 @dataclass(slots=True)
@@ -62,7 +67,11 @@ class StatsdParser:
     Not thread-safe: the caller holds its lock around ``feed`` and swaps windows.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, max_timer_samples: int = MAX_TIMER_SAMPLES, max_set_members: int = MAX_SET_MEMBERS
+    ) -> None:
+        self.max_timer_samples = max_timer_samples
+        self.max_set_members = max_set_members
         self.window = Window()
         self.gauges: dict[str, float] = {}
         self._names = NameCache()
@@ -79,6 +88,7 @@ class StatsdParser:
         counters, timers, timer_counts = window.counters, window.timers, window.timer_counts
         gauges = self.gauges
         names = self._names.plain
+        max_timer = self.max_timer_samples
         accepted = lines = 0
         for line in data.split(b"\n"):
             if not line:
@@ -109,9 +119,11 @@ class StatsdParser:
                 if values is None:
                     timers[name] = [value]
                     timer_counts[name] = scale
-                else:
+                elif len(values) < max_timer:
                     values.append(value)
                     timer_counts[name] += scale
+                else:
+                    reason = "timer_cap"
             elif fast == 2 and raw[0] not in _SIGNS and scale == 1.0:
                 gauges[name] = value
             else:
@@ -169,6 +181,8 @@ class StatsdParser:
             members = window.sets.get(name)
             if members is None:
                 members = window.sets[name] = set()
+            elif len(members) >= self.max_set_members and (raw or b"0") not in members:
+                return "set_cap"
             members.add(raw or b"0")
             return None
         try:
@@ -186,6 +200,8 @@ class StatsdParser:
             if values is None:
                 values = window.timers[name] = []
                 window.timer_counts[name] = 0.0
+            elif len(values) >= self.max_timer_samples:
+                return "timer_cap"
             values.append(value)
             window.timer_counts[name] += 1 / rate
         elif kind == b"g":
