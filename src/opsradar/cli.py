@@ -35,13 +35,33 @@ def _server_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--flush-interval", type=float, help="StatsD flush interval in seconds."),
         click.option("--detector", help="Registered detector name (default 'opsradar')."),
         click.option("--threshold", type=float, help="Default policy threshold in (0, 1]."),
+        click.option(
+            "--insecure",
+            is_flag=True,
+            default=None,
+            help="Allow a non-loopback --host without write and admin tokens.",
+        ),
+        click.option(
+            "--set",
+            "settings",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Any setting of docs/configuration.md, e.g. --set max_series=50000.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def _config(config_file: str | None, **flags: Any) -> Config:
+def _config(config_file: str | None, settings: tuple[str, ...] = (), **flags: Any) -> Config:
+    for item in settings:  # --set name=value: settings without a flag of their own
+        name, eq, value = item.partition("=")
+        key = name.strip().replace("-", "_")
+        if not eq or not key:
+            raise click.UsageError(f"--set {item!r}: expected NAME=VALUE")
+        if flags.get(key) is None:
+            flags[key] = value
     try:
         return load_config(flags=flags, toml_path=config_file)
     except ConfigError as exc:

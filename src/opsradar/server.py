@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -31,14 +30,14 @@ from opsradar.ingest import (
     parse_points_json,
     parse_remote_write,
 )
-from opsradar.rank import Trend, build_trends
-from opsradar.store import Store
-from opsradar.web import WebContext, create_app
+from opsradar.rank import Severity, Trend, build_trends
+from opsradar.store import Refusals, Store
+from opsradar.web import Access, TokenAuth, WebContext, create_app
 
 log = logging.getLogger("opsradar")
 
 QUEUE_BATCHES = 4096
-CHECKPOINT_EVERY = 60.0
+LIMIT_ALERT_FOR = 900.0  # seconds the series-cap alert stays on the board after a refusal
 TRENDS_CACHE = 1.0
 EVENT_LOOKBACK = 3 * 86400.0
 
@@ -46,22 +45,39 @@ EVENT_LOOKBACK = 3 * 86400.0
 class Pipeline:
     """The sink ingest writes to. Receiving never waits: batches queue for one worker thread."""
 
-    def __init__(self, store: Store, engine: Engine, metrics: SelfMetrics) -> None:
+    def __init__(
+        self, store: Store, engine: Engine, metrics: SelfMetrics, max_points: int = 2_000_000
+    ) -> None:
         self.store = store
         self.engine = engine
         self.metrics = metrics
         self.engine_lock = threading.Lock()
         self._queue: queue.Queue[PointBatch | None] = queue.Queue(maxsize=QUEUE_BATCHES)
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+        self.max_points = max_points  # memory bound: points queued, whatever the batch sizes
+        self._queued = 0
+        self._queued_lock = threading.Lock()
 
     def put(self, batch: PointBatch) -> None:
         if len(batch) == 0:
             return
+        with self._queued_lock:
+            full = self._queued + len(batch) > self.max_points
+            if not full:
+                self._queued += len(batch)
         try:
+            if full:
+                raise queue.Full
             self._queue.put_nowait(batch)
         except queue.Full:
+            if not full:
+                self._dequeued([batch])
             self.metrics.reject(batch.protocol, "queue_full", len(batch))
         self.metrics.queue_depth.set(self._queue.qsize())
+
+    def _dequeued(self, batches: list[PointBatch]) -> None:
+        with self._queued_lock:
+            self._queued -= sum(len(b) for b in batches)
 
     def start(self) -> None:
         self._thread.start()
@@ -100,6 +116,7 @@ class Pipeline:
                 for b in batches:
                     self.metrics.reject(b.protocol, "internal_error", len(b))
             finally:
+                self._dequeued(batches)
                 for _ in batches:
                     self._queue.task_done()
                 self.metrics.queue_depth.set(self._queue.qsize())
@@ -109,12 +126,26 @@ class Pipeline:
         ts = np.concatenate([b.ts for b in batches])
         values = np.concatenate([b.values for b in batches])
         slots = self.store.resolve(names)
+        if (slots < 0).any():  # new series past the cap: refused, counted, the rest go on
+            refused = slots < 0
+            _count_refused(self.metrics, batches, refused)
+            keep = ~refused
+            slots, ts, values = slots[keep], ts[keep], values[keep]
         started = time.perf_counter()
         with self.engine_lock:
             scores = self.engine.score(slots, ts, values)
         self.metrics.detector_latency.observe(time.perf_counter() - started)
         self.metrics.points_scored.inc(len(slots))
         self.store.append(slots, ts, values, scores)
+
+
+def _count_refused(metrics: SelfMetrics, batches: list[PointBatch], refused: np.ndarray) -> None:
+    at = 0
+    for b in batches:
+        n = int(refused[at : at + len(b)].sum())
+        if n:
+            metrics.reject(b.protocol, "series_limit", n)
+        at += len(b)
 
 
 class Board:
@@ -138,8 +169,40 @@ class Board:
                 episodes = self.pipeline.engine.episodes(now)  # stopped series included
             events = self.store.events(now - EVENT_LOOKBACK, now + 60)
             trends = build_trends(episodes, self.store.names, events, now)
+            alert = _limit_alert(self.store.refusals(), now)
+            trends = [alert, *trends] if alert is not None else trends
             self._cache = (now, trends)
             return trends
+
+
+def _limit_alert(refused: Refusals, now: float) -> Trend | None:
+    """A board item while the series cap refuses new series (and for a while after)."""
+    if refused.last is None or now - refused.last > LIMIT_ALERT_FOR:
+        return None
+    where = ", ".join(
+        "overall cap" if p == "*" else f"{n:,} under {p!r}" for p, n in refused.prefixes[:3]
+    )
+    sentence = (
+        f"Series cap reached: {refused.total:,} new series refused ({where}); existing series "
+        "keep working. Raise max_series / max_series_per_prefix or fix the source of new names."
+    )
+    series = tuple(f"{p}.*" if p != "*" else "*" for p, _ in refused.prefixes) or ("*",)
+    sev = Severity(score=1.0, size=1.0, duration=1.0, breadth=1.0, recency=1.0, total=100.0)
+    return Trend(
+        id="opsradar-series-cap",
+        family="opsradar.limits",
+        kind="series_limit",
+        series=series,
+        start=refused.since or refused.last,
+        last=refused.last,
+        open=now - refused.last < 60.0,
+        expected=0.0,
+        observed=float(refused.total),
+        deviation=0.0,
+        severity=sev,
+        deploy=None,
+        sentence=sentence,
+    )
 
 
 class _Uvicorn(uvicorn.Server):
@@ -174,10 +237,8 @@ class Server:
         self.clock = clock
         detector = make_detector(config.detector)  # unknown names fail before any socket opens
         self.engine = Engine(detector, Policy(config.threshold), stale_after=config.stale_after)
-        self.store = Store(
-            Path(config.data_dir), config.hot_points, self.metrics, config.store_flush_interval
-        )
-        self.pipeline = Pipeline(self.store, self.engine, self.metrics)
+        self.store = Store.from_config(config, self.metrics)
+        self.pipeline = Pipeline(self.store, self.engine, self.metrics, config.max_queued_points)
         self.board = Board(self.pipeline, self.store, clock)
         self.listeners: dict[str, Any] = {}
         self.http_socket: socket.socket | None = None
@@ -243,8 +304,8 @@ class Server:
                 log.error("ignoring unreadable detector checkpoint %s: %s", path, exc)
 
     def checkpoint(self) -> None:
-        self.store.flush()
-        with self.pipeline.engine_lock:
+        with self.pipeline.engine_lock:  # every slot the detectors know is on disk first
+            self.store.flush()
             tmp = self.store.checkpoint_path.with_suffix(".tmp.npz")
             try:
                 save_checkpoint(self.engine, tmp)
@@ -254,7 +315,7 @@ class Server:
                 log.error("%s", self.store.last_error)
 
     def _checkpoint_loop(self) -> None:
-        while not self._stop.wait(CHECKPOINT_EVERY):
+        while not self._stop.wait(self.config.checkpoint_interval):
             self.checkpoint()
 
     def app(self) -> Any:
@@ -268,7 +329,12 @@ class Server:
             threshold=self.config.threshold,
             clock=self.clock,
         )
-        return create_app(ctx)
+        app = create_app(ctx)
+        cfg = self.config
+        app.add_middleware(
+            TokenAuth, access=Access(cfg.write_token, cfg.admin_token, cfg.read_token)
+        )
+        return app
 
     def serve(self, on_ready: Callable[[dict[str, int]], None] | None = None) -> None:
         """Serve HTTP until SIGINT/SIGTERM, then stop everything cleanly."""

@@ -6,15 +6,21 @@ import pytest
 from opsradar.core import Event, NotFound
 from opsradar.store import HotWindow, Store
 
+T0 = 1_700_000_000.0  # "now" of these tests; points are written at T0 + small offsets
+
+
+def _clock() -> float:
+    return T0 + 86400.0
+
 
 def _append(store: Store, names: list[str], ts: list[float], values: list[float]) -> None:
     slots = store.resolve(names)
-    store.append(slots, np.array(ts), np.array(values), np.zeros(len(values)))
+    store.append(slots, T0 + np.array(ts), np.array(values), np.zeros(len(values)))
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path, hot_points=16)
+    s = Store(tmp_path, hot_points=16, clock=_clock)
     s.open()
     yield s
     s.close()
@@ -35,23 +41,23 @@ def test_read_merges_disk_and_hot_window(store: Store) -> None:
     for i in range(40):
         _append(store, ["a"], [float(i)], [float(i * 2)])
     assert store.flush() == 40
-    data = store.read("a", 0, 100)
+    data = store.read("a", T0, T0 + 100)
     assert data.resolution == "raw"
-    assert data.ts.tolist() == [float(i) for i in range(40)]
+    assert (data.ts - T0).tolist() == [float(i) for i in range(40)]
     assert data.values.tolist() == [float(i * 2) for i in range(40)]
-    assert store.read("a", 30, 35).ts.tolist() == [30.0, 31.0, 32.0, 33.0, 34.0, 35.0]
+    assert (store.read("a", T0 + 30, T0 + 35).ts - T0).tolist() == [30, 31, 32, 33, 34, 35]
 
 
 def test_history_and_events_survive_a_restart(tmp_path: Path) -> None:
-    store = Store(tmp_path, hot_points=8)
+    store = Store(tmp_path, hot_points=8, clock=_clock)
     store.open()
     _append(store, ["x.y", "x.z", "x.y"], [1.0, 1.0, 2.0], [3.0, 4.0, 5.0])
     store.add_event(Event(1.5, "deploy web#1", ("deploy", "service=web"), "sha"))
     store.close()
-    again = Store(tmp_path, hot_points=8)
+    again = Store(tmp_path, hot_points=8, clock=_clock)
     again.open()
     assert again.names == ["x.y", "x.z"]
-    assert again.read("x.y", 0, 10).values.tolist() == [3.0, 5.0]
+    assert again.read("x.y", T0, T0 + 10).values.tolist() == [3.0, 5.0]
     assert again.hot.series(1)[1].tolist() == [4.0]
     (event,) = again.events(0, 10)
     assert (event.what, event.tags, event.data) == (
@@ -72,8 +78,8 @@ def test_names_full_of_sql_are_just_names(store: Store) -> None:
     _append(store, [evil, "b"], [1.0, 1.0], [1.0, 2.0])
     store.flush()
     store.add_event(Event(1.0, "x'); DELETE FROM events; --", ("t'",), "'"))
-    assert store.read(evil, 0, 5).values.tolist() == [1.0]
-    assert store.read("b", 0, 5).values.tolist() == [2.0]
+    assert store.read(evil, T0, T0 + 5).values.tolist() == [1.0]
+    assert store.read("b", T0, T0 + 5).values.tolist() == [2.0]
     assert store.events(0, 5)[0].what.startswith("x');")
 
 
@@ -84,13 +90,13 @@ def test_glob_and_regex_match(store: Store) -> None:
 
 
 def test_long_ranges_are_bucketed(tmp_path: Path) -> None:
-    store = Store(tmp_path, hot_points=16)
+    store = Store(tmp_path, hot_points=16, clock=_clock)
     store.open()
     n = 10000
     slots = store.resolve(["s"] * n)
-    store.append(slots, np.arange(n) * 10.0, np.ones(n), np.zeros(n))
+    store.append(slots, T0 - 86400 + np.arange(n) * 10.0, np.ones(n), np.zeros(n))
     store.flush()
-    data = store.read("s", 0, n * 10.0)
+    data = store.read("s", T0 - 86400, T0 - 86400 + n * 10.0)
     assert data.resolution == "60s"
     assert len(data.ts) <= n * 10 / 60 + 1
     assert np.allclose(data.values[:-1], 1.0)

@@ -2,6 +2,16 @@
 
 from opsradar.store._durable import Durable
 from opsradar.store._hot import HotWindow
-from opsradar.store._store import DB_FILE, SeriesData, Store
+from opsradar.store._limits import Refusals, SeriesLimits
+from opsradar.store._store import DB_FILE, Retention, SeriesData, Store
 
-__all__ = ["DB_FILE", "Durable", "HotWindow", "SeriesData", "Store"]
+__all__ = [
+    "DB_FILE",
+    "Durable",
+    "HotWindow",
+    "Refusals",
+    "Retention",
+    "SeriesData",
+    "SeriesLimits",
+    "Store",
+]

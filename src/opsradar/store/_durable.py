@@ -1,6 +1,10 @@
-"""Durable history in one DuckDB file: series, points (with their scores) and events.
+"""Durable history in one DuckDB file: series, points (with their scores), rollups and events.
 
 All SQL is parameterised; points go in as one Arrow batch per flush, never a statement per point.
+Each flush writes new series names, raw points and their 1-minute and 1-hour rollups (min, max,
+sum, count and the highest score) in one transaction, so a crash leaves all of a flush or none.
+Rollups are merged in place (update what exists, insert the rest) without an index: rows go in
+roughly in time order, so DuckDB's min/max zone maps keep each merge to the newest row groups.
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -16,10 +21,40 @@ import pyarrow as pa
 
 from opsradar.core import Event, FloatArray, IntArray, StoreError
 
+#: Rollup tables by bucket width in seconds.
+ROLLUPS = {60.0: "rollup_1m", 3600.0: "rollup_1h"}
+SCHEMA_VERSION = "2"
+
+_ROLLUP_FROM_BATCH = (
+    "SELECT series_id, floor(ts / $w) * $w AS ts, min(value) AS vmin, max(value) AS vmax, "
+    "sum(value) AS vsum, count(*) AS n, max(score) AS smax FROM batch GROUP BY ALL"
+)
+_ROLLUP_FROM_POINTS = (
+    "INSERT INTO {t} SELECT series_id, floor(ts / $w) * $w, min(value), max(value), "
+    "sum(value), count(*), max(score) FROM points GROUP BY ALL"
+)
+# {t} is one of the two constant table names above, never input.
+_MERGE_UPDATE = (
+    "UPDATE {t} SET vmin = least({t}.vmin, a.vmin), vmax = greatest({t}.vmax, a.vmax), "
+    "vsum = {t}.vsum + a.vsum, n = {t}.n + a.n, smax = greatest({t}.smax, a.smax) "
+    "FROM agg a WHERE {t}.ts >= $lo AND {t}.series_id = a.series_id AND {t}.ts = a.ts"
+)
+_MERGE_INSERT = (
+    "INSERT INTO {t} SELECT a.* FROM agg a ANTI JOIN "
+    "(SELECT series_id, ts FROM {t} WHERE ts >= $lo) o USING (series_id, ts)"
+)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS points (series_id INTEGER NOT NULL, ts DOUBLE NOT NULL,
                                    value DOUBLE NOT NULL, score REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS rollup_1m (series_id INTEGER NOT NULL, ts DOUBLE NOT NULL,
+    vmin DOUBLE NOT NULL, vmax DOUBLE NOT NULL, vsum DOUBLE NOT NULL, n BIGINT NOT NULL,
+    smax REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS rollup_1h (series_id INTEGER NOT NULL, ts DOUBLE NOT NULL,
+    vmin DOUBLE NOT NULL, vmax DOUBLE NOT NULL, vsum DOUBLE NOT NULL, n BIGINT NOT NULL,
+    smax REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE SEQUENCE IF NOT EXISTS event_ids START 1;
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY DEFAULT nextval('event_ids'),
     ts DOUBLE NOT NULL, what VARCHAR NOT NULL, tags VARCHAR[] NOT NULL, data VARCHAR NOT NULL,
@@ -33,11 +68,16 @@ class Durable:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._con = self._connect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            self._con = duckdb.connect(str(path))
-            self._con.execute(_SCHEMA)
+            con = duckdb.connect(str(self.path))
+            con.execute(_SCHEMA)
+            _migrate(con)
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        return con
 
     def close(self) -> None:
         with self._lock:
@@ -55,7 +95,7 @@ class Durable:
         values: FloatArray,
         scores: FloatArray,
     ) -> None:
-        """Write new series names and points in one transaction."""
+        """Write new series names, points and their rollups in one transaction."""
         table = pa.table(
             {
                 "series_id": pa.array(slots.astype(np.int32)),
@@ -71,42 +111,108 @@ class Durable:
             }
         )
         with self._lock:
-            con = self._con
             try:
-                con.execute("BEGIN")
-                if new_series:
-                    con.register("new_series", names)
-                    con.execute("INSERT INTO series SELECT id, name FROM new_series")
-                    con.unregister("new_series")
-                con.register("batch", table)
-                con.execute("INSERT INTO points SELECT series_id, ts, value, score FROM batch")
-                con.unregister("batch")
-                con.execute("COMMIT")
+                self._write(self._con, names, table)
             except duckdb.Error as exc:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
+                self._recover()
                 raise StoreError(f"write to {self.path} failed: {exc}") from exc
 
-    def read(
-        self, series_id: int, start: float, until: float, bucket: float = 0.0
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Points of one series in [start, until], raw or averaged into ``bucket``-second steps."""
-        if bucket > 0:
-            sql = (
-                "SELECT floor(ts / $b) * $b AS t, avg(value), max(score) FROM points "
-                "WHERE series_id = $s AND ts >= $a AND ts <= $z GROUP BY t ORDER BY t"
-            )
-            params: dict[str, object] = {"b": bucket, "s": series_id, "a": start, "z": until}
-        else:
-            sql = (
-                "SELECT ts, value, score FROM points "
-                "WHERE series_id = $s AND ts >= $a AND ts <= $z ORDER BY ts"
-            )
-            params = {"s": series_id, "a": start, "z": until}
+    @staticmethod
+    def _write(con: duckdb.DuckDBPyConnection, names: pa.Table, table: pa.Table) -> None:
+        con.execute("BEGIN")
+        try:
+            if names.num_rows:
+                con.register("new_series", names)
+                con.execute("INSERT INTO series SELECT id, name FROM new_series")
+            if table.num_rows:
+                con.register("batch", table)
+                con.execute("INSERT INTO points SELECT series_id, ts, value, score FROM batch")
+                for width, rollup in ROLLUPS.items():
+                    _merge_rollup(con, rollup, width)
+            con.execute("COMMIT")
+        finally:
+            for view in ("new_series", "batch"):
+                with contextlib.suppress(duckdb.Error):
+                    con.unregister(view)
+
+    def _recover(self) -> None:
+        """After a failed write: roll back, and reconnect if DuckDB gave up on the handle."""
+        with contextlib.suppress(duckdb.Error):
+            self._con.execute("ROLLBACK")
+        try:
+            self._con.execute("SELECT 1").fetchone()
+        except duckdb.Error:
+            with contextlib.suppress(duckdb.Error):
+                self._con.close()
+            with contextlib.suppress(StoreError):
+                self._con = self._connect()
+
+    def expire(self, cutoffs: dict[str, float]) -> int:
+        """Delete rows older than ``cutoffs[table]`` (unix seconds). Returns rows deleted."""
+        deleted = 0
         with self._lock:
-            cols = list(self._con.execute(sql, params).fetchnumpy().values())
-        cols = [np.asarray(c, dtype=np.float64) for c in cols]
+            try:
+                for table in ("points", *ROLLUPS.values()):
+                    if table in cutoffs:
+                        row = self._con.execute(
+                            f"DELETE FROM {table} WHERE ts < $c", {"c": cutoffs[table]}
+                        ).fetchone()
+                        deleted += int(row[0]) if row else 0
+                if deleted:
+                    self._con.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                self._recover()
+                raise StoreError(f"retention pass on {self.path} failed: {exc}") from exc
+        return deleted
+
+    def disk_bytes(self) -> int:
+        """Bytes on disk: the database file and its write-ahead log."""
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
+
+    def points_in(self, table: str) -> int:
+        """Points held in ``points`` or counted by a rollup table (checks, benchmarks)."""
+        if table not in ("points", *ROLLUPS.values()):
+            raise ValueError(f"not a points table: {table!r}")
+        what = "count(*)" if table == "points" else "coalesce(sum(n), 0)"
+        with self._lock:
+            row = self._con.execute(f"SELECT {what} FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def rollup(
+        self, width: float, series_id: int, start: float, until: float, bucket: float
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """(ts, mean, min, max, max score) from the ``width`` rollup, re-bucketed to ``bucket``."""
+        sql = (
+            f"SELECT floor(ts / $b) * $b AS t, sum(vsum) / sum(n), min(vmin), max(vmax), "
+            f"max(smax) FROM {ROLLUPS[width]} WHERE series_id = $s AND ts >= $a AND ts <= $z "
+            "GROUP BY t ORDER BY t"
+        )
+        params = {"b": max(bucket, width), "s": series_id, "a": start, "z": until}
+        out = self._numpy(sql, params)
+        return out[0], out[1], out[2], out[3], out[4]
+
+    def read(
+        self, series_id: int, start: float, until: float
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Raw points of one series in [start, until]: (ts, value, score)."""
+        sql = (
+            "SELECT ts, value, score FROM points "
+            "WHERE series_id = $s AND ts >= $a AND ts <= $z ORDER BY ts"
+        )
+        cols = self._numpy(sql, {"s": series_id, "a": start, "z": until})
         return cols[0], cols[1], cols[2]
+
+    def _numpy(self, sql: str, params: Mapping[str, object]) -> list[FloatArray]:
+        with self._lock:
+            try:
+                cols = list(self._con.execute(sql, params).fetchnumpy().values())
+            except duckdb.Error as exc:
+                raise StoreError(f"read from {self.path} failed: {exc}") from exc
+        return [np.asarray(c, dtype=np.float64) for c in cols]
 
     def count(self, series_id: int, start: float, until: float) -> int:
         with self._lock:
@@ -163,3 +269,26 @@ class Durable:
             )
             for event_id, ts, what, tags, data, expect in rows
         ]
+
+
+def _merge_rollup(con: duckdb.DuckDBPyConnection, table: str, width: float) -> None:
+    """Fold the registered ``batch`` into ``table``: merge existing buckets, add new ones."""
+    con.execute("CREATE OR REPLACE TEMP TABLE agg AS " + _ROLLUP_FROM_BATCH, {"w": width})
+    row = con.execute("SELECT min(ts) FROM agg").fetchone()
+    lo = float(row[0]) if row and row[0] is not None else 0.0
+    con.execute(_MERGE_UPDATE.format(t=table), {"lo": lo})
+    con.execute(_MERGE_INSERT.format(t=table), {"lo": lo})
+    con.execute("DROP TABLE agg")
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a file written by an older version up to date (rollups from its raw points)."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is not None and row[0] == SCHEMA_VERSION:
+        return
+    con.execute("BEGIN")
+    for width, table in ROLLUPS.items():
+        con.execute(f"DELETE FROM {table}")
+        con.execute(_ROLLUP_FROM_POINTS.format(t=table), {"w": width})
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema', $v)", {"v": SCHEMA_VERSION})
+    con.execute("COMMIT")

@@ -2,7 +2,12 @@
 
 Points are appended to the hot window at once and queued for disk; a flush thread writes the
 queue to DuckDB every ``flush_interval`` seconds as one Arrow batch, so receiving and scoring
-never wait for the disk.
+never wait for the disk. A crash therefore loses at most the points of the last interval.
+
+When the disk fails (full, read-only), the error is kept for the status page and logged once
+per change, the hot window keeps filling, and the queue for disk is capped at
+``max_pending_points`` (oldest dropped first, counted) until the disk takes writes again.
+The same thread removes data past its retention every ``maintenance_interval`` seconds.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import logging
 import re
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from opsradar.core import (
+    Config,
     Event,
     FloatArray,
     IntArray,
@@ -25,8 +33,9 @@ from opsradar.core import (
     SelfMetrics,
     StoreError,
 )
-from opsradar.store._durable import Durable
+from opsradar.store._durable import ROLLUPS, Durable
 from opsradar.store._hot import HotWindow
+from opsradar.store._limits import Refusals, SeriesLimits
 
 log = logging.getLogger("opsradar.store")
 
@@ -38,8 +47,25 @@ class SeriesData(NamedTuple):
     name: str
     resolution: str  # "raw" or "<n>s"
     ts: FloatArray
-    values: FloatArray
-    scores: FloatArray
+    values: FloatArray  # the mean of each bucket when not raw
+    scores: FloatArray  # the highest score of each bucket when not raw
+    mins: FloatArray | None = None  # bucket minimum (rollups only)
+    maxs: FloatArray | None = None  # bucket maximum (rollups only)
+
+
+class Retention(NamedTuple):
+    """Days each resolution is kept."""
+
+    raw_days: float = 7.0
+    rollup_1m_days: float = 30.0
+    rollup_1h_days: float = 730.0
+
+    def cutoffs(self, now: float) -> dict[str, float]:
+        return {
+            "points": now - self.raw_days * 86400,
+            ROLLUPS[60.0]: now - self.rollup_1m_days * 86400,
+            ROLLUPS[3600.0]: now - self.rollup_1h_days * 86400,
+        }
 
 
 class Store:
@@ -51,21 +77,55 @@ class Store:
         hot_points: int = 720,
         metrics: SelfMetrics | None = None,
         flush_interval: float = 2.0,
+        *,
+        limits: SeriesLimits | None = None,
+        retention: Retention | None = None,
+        max_pending_points: int = 5_000_000,
+        maintenance_interval: float = 600.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.metrics = metrics if metrics is not None else SelfMetrics()
         self.flush_interval = flush_interval
         self.hot = HotWindow(hot_points)
+        self.limits = limits if limits is not None else SeriesLimits()
+        self.retention = retention if retention is not None else Retention()
+        self.max_pending_points = max_pending_points
+        self.maintenance_interval = maintenance_interval
+        self.clock = clock
         self.names: list[str] = []
         self._slots: dict[str, int] = {}
         self._persisted = 0  # slots [0, _persisted) have rows in the series table
-        self._pending: list[tuple[IntArray, FloatArray, FloatArray, FloatArray]] = []
+        self._pending: deque[tuple[IntArray, FloatArray, FloatArray, FloatArray]] = deque()
+        self._pending_points = 0
         self._pending_lock = threading.Lock()
         self._index_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self.last_flush: float | None = None
+        self._next_maintenance = 0.0
         self._durable: Durable | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, metrics: SelfMetrics | None = None) -> Store:
+        return cls(
+            config.data_dir,
+            config.hot_points,
+            metrics,
+            config.store_flush_interval,
+            limits=SeriesLimits(
+                config.max_series, config.max_series_per_prefix, config.series_prefix_depth
+            ),
+            retention=Retention(
+                config.raw_retention_days,
+                config.rollup_1m_retention_days,
+                config.rollup_1h_retention_days,
+            ),
+            max_pending_points=config.max_pending_points,
+            maintenance_interval=config.maintenance_interval,
+        )
 
     # -- life cycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -79,6 +139,7 @@ class Store:
                 raise StoreError(f"series table is not dense at id {series_id}")
             self.names.append(name)
             self._slots[name] = series_id
+            self.limits.add(name)
         self._persisted = len(self.names)
         self.metrics.series.set(len(self.names))
         slots, ts, values, scores = self._durable.tail(self.hot.points)
@@ -106,13 +167,18 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------------
     def resolve(self, names: list[str]) -> IntArray:
-        """Slots for names, creating series for names not seen before."""
+        """Slots for names, creating series for names not seen before; -1 for a new name the
+        series cap refuses (see ``refusals``)."""
         out = np.empty(len(names), dtype=np.int64)
         slots = self._slots
+        now = self.clock()
         with self._index_lock:
             for i, name in enumerate(names):
                 slot = slots.get(name)
                 if slot is None:
+                    if not self.limits.admit(name, now):
+                        out[i] = -1
+                        continue
                     slot = len(self.names)
                     self.names.append(name)
                     slots[name] = slot
@@ -120,17 +186,38 @@ class Store:
             self.metrics.series.set(len(self.names))
         return out
 
+    def refusals(self) -> Refusals:
+        with self._index_lock:
+            return self.limits.refusals()
+
     def append(
         self, slots: IntArray, ts: FloatArray, values: FloatArray, scores: FloatArray
     ) -> None:
         self.hot.append(slots, ts, values, scores)
+        dropped = 0
         with self._pending_lock:
             self._pending.append((slots, ts, values, scores))
+            self._pending_points += len(slots)
+            while self._pending_points > self.max_pending_points and len(self._pending) > 1:
+                old = self._pending.popleft()
+                self._pending_points -= len(old[0])
+                dropped += len(old[0])
+        if dropped:
+            self.metrics.reject("store", "disk_backlog", dropped)
+
+    @property
+    def pending_points(self) -> int:
+        return self._pending_points
 
     def flush(self) -> int:
         """Write pending points to disk now. Returns the number written."""
+        with self._flush_lock:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._pending_lock:
-            pending, self._pending = self._pending, []
+            pending, self._pending = list(self._pending), deque()
+            self._pending_points = 0
         with self._index_lock:
             new = [(i, self.names[i]) for i in range(self._persisted, len(self.names))]
         if not pending and not new:
@@ -144,19 +231,52 @@ class Store:
         try:
             self.db.write(new, slots, ts, values, scores)
         except StoreError as exc:
-            self.metrics.store_errors.inc()
-            self.last_error = str(exc)
-            log.error("%s", exc)
+            self._failed(exc)
             with self._pending_lock:  # keep them for the next try
-                self._pending.insert(0, (slots, ts, values, scores))
+                self._pending.appendleft((slots, ts, values, scores))
+                self._pending_points += len(slots)
             return 0
         self._persisted = max(self._persisted, new[-1][0] + 1) if new else self._persisted
+        if self.last_error is not None:
+            log.warning("disk writes work again: %d points caught up", len(slots))
         self.last_error = None
+        self.last_flush = self.clock()
         return len(slots)
+
+    def _failed(self, exc: StoreError) -> None:
+        self.metrics.store_errors.inc()
+        if self.last_error is None:
+            log.error("%s; keeping up to %d points in memory", exc, self.max_pending_points)
+        self.last_error = str(exc)
+
+    def maintain(self, now: float | None = None) -> int:
+        """Remove data older than its retention. Returns the rows removed."""
+        now = self.clock() if now is None else now
+        with self._flush_lock:
+            try:
+                return self.db.expire(self.retention.cutoffs(now))
+            except StoreError as exc:
+                self._failed(exc)
+                return 0
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self.flush_interval):
             self.flush()
+            if time.monotonic() >= self._next_maintenance:
+                self._next_maintenance = time.monotonic() + self.maintenance_interval
+                self.maintain()
+
+    def status(self) -> dict[str, Any]:
+        """The store's health for the status page."""
+        refused = self.refusals()
+        return {
+            "store_error": self.last_error,
+            "pending_points": self.pending_points,
+            "last_flush": self.last_flush,
+            "disk_bytes": self.db.disk_bytes() if self._durable is not None else 0,
+            "series_refused": refused.total,
+            "series_refused_by_prefix": dict(refused.prefixes),
+        }
 
     # -- reading ----------------------------------------------------------------------------
     def slot(self, name: str) -> int:
@@ -179,9 +299,14 @@ class Store:
         return sorted(n for n in names if rx.search(n) if regex or rx.match(n))[:limit]
 
     def read(self, name: str, start: float | None = None, until: float | None = None) -> SeriesData:
-        """One series between ``start`` and ``until`` (default: the last 24 h to now)."""
+        """One series between ``start`` and ``until`` (default: the last 24 h to now).
+
+        Raw points when they are few enough and still kept; otherwise buckets of 1 min, 5 min,
+        1 h or 1 d read from the 1-minute or 1-hour rollup (mean, min, max, highest score).
+        """
         slot = self.slot(name)
-        until = time.time() if until is None else until
+        now = self.clock()
+        until = now if until is None else until
         start = until - 86400.0 if start is None else start
         hot_ts, hot_v, hot_s = self.hot.series(slot)
         oldest = hot_ts[0] if len(hot_ts) else float("inf")
@@ -189,21 +314,17 @@ class Store:
         hot_ts, hot_v, hot_s = hot_ts[keep], hot_v[keep], hot_s[keep]
         if start >= oldest:
             return SeriesData(name, "raw", hot_ts, hot_v, hot_s)
-        disk_until = min(until, oldest - 1e-6)
-        bucket = self._bucket(slot, start, until)
-        if bucket:  # long range: everything from disk, averaged (recent unflushed points aside)
-            ts, v, s = self.db.read(slot, start, until, bucket)
-            return SeriesData(name, f"{bucket:g}s", ts, v, s)
-        ts, v, s = self.db.read(slot, start, disk_until)
-        return SeriesData(name, "raw", np.r_[ts, hot_ts], np.r_[v, hot_v], np.r_[s, hot_s])
-
-    def _bucket(self, slot: int, start: float, until: float) -> float:
-        if self.db.count(slot, start, until) <= MAX_CHART_POINTS:
-            return 0.0
-        for step in (60.0, 300.0, 3600.0, 86400.0):
-            if (until - start) / step <= MAX_CHART_POINTS:
-                return step
-        return 86400.0
+        raw_kept = start >= now - self.retention.raw_days * 86400
+        if raw_kept and self.db.count(slot, start, until) <= MAX_CHART_POINTS:
+            ts, v, s = self.db.read(slot, start, min(until, oldest - 1e-6))
+            return SeriesData(name, "raw", np.r_[ts, hot_ts], np.r_[v, hot_v], np.r_[s, hot_s])
+        bucket = next(
+            (b for b in (60.0, 300.0, 3600.0) if (until - start) / b <= MAX_CHART_POINTS), 86400.0
+        )
+        minute_kept = start >= now - self.retention.rollup_1m_days * 86400
+        width = 60.0 if bucket < 3600.0 and minute_kept else 3600.0
+        ts, mean, lo, hi, score = self.db.rollup(width, slot, start, until, bucket)
+        return SeriesData(name, f"{max(bucket, width):g}s", ts, mean, score, lo, hi)
 
     # -- events -----------------------------------------------------------------------------
     def add_event(self, event: Event) -> Event:
