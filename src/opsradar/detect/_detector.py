@@ -74,7 +74,7 @@ class OpsradarDetector:
         w_drift: float = 1.0,
         w_novelty: float = 1.0,
         novelty_short: float = 0.15,
-        novelty_long: float = 0.002,
+        novelty_long: float = 0.001,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
