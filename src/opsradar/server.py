@@ -20,7 +20,7 @@ import numpy as np
 import uvicorn
 
 from opsradar.core import Config, PointBatch, SelfMetrics, StoreError
-from opsradar.detect import Engine, Policy, load_checkpoint, make_detector, save_checkpoint
+from opsradar.detect import Engine, Episode, Policy, load_checkpoint, make_detector, save_checkpoint
 from opsradar.ingest import (
     GraphitePickleServer,
     GraphiteServer,
@@ -30,7 +30,7 @@ from opsradar.ingest import (
     parse_points_json,
     parse_remote_write,
 )
-from opsradar.rank import Severity, Trend, build_trends
+from opsradar.rank import Ranker, Severity, Trend
 from opsradar.store import Refusals, Store
 from opsradar.web import Access, TokenAuth, WebContext, create_app
 
@@ -157,18 +157,18 @@ class Board:
         self.pipeline = pipeline
         self.store = store
         self.clock = clock
+        self.ranker = Ranker(self._episodes, store, clock=clock)
         self._cache: tuple[float, list[Trend]] = (-1.0, [])
         self._lock = threading.Lock()
+
+    def _episodes(self, now: float) -> list[Episode]:
+        with self.pipeline.engine_lock:
+            return self.pipeline.engine.episodes(now)  # stopped series included
 
     def trends(self) -> list[Trend]:
         now = self.clock()
         with self._lock:
-            if now - self._cache[0] < TRENDS_CACHE:
-                return self._cache[1]
-            with self.pipeline.engine_lock:
-                episodes = self.pipeline.engine.episodes(now)  # stopped series included
-            events = self.store.events(now - EVENT_LOOKBACK, now + 60)
-            trends = build_trends(episodes, self.store.names, events, now)
+            trends = self.ranker.trends()  # cached there; feedback drops the cache
             alert = _limit_alert(self.store.refusals(), now)
             trends = [alert, *trends] if alert is not None else trends
             self._cache = (now, trends)
@@ -326,6 +326,7 @@ class Server:
             parse_points=parse_points_json,
             parse_remote_write=functools.partial(parse_remote_write, rejects=self.metrics),
             trends=self.board.trends,
+            ranker=self.board.ranker,
             threshold=self.config.threshold,
             clock=self.clock,
         )
@@ -361,5 +362,6 @@ class Server:
         except StoreError as exc:
             log.error("final checkpoint failed: %s", exc)
         self.store.close()
+        self.board.ranker.close()
         if self.http_socket is not None:
             self.http_socket.close()

@@ -1,6 +1,9 @@
+import pytest
+
 from opsradar.core import Event
 from opsradar.detect import Episode
-from opsradar.rank import build_trends, family, nearest_deploy
+from opsradar.rank import EpisodeHistory, build_trends, family, nearest_deploy
+from opsradar.store import FeedbackRule
 
 NOW = 100_000.0
 
@@ -98,3 +101,92 @@ def test_a_short_silence_is_not_yet_a_stopped_trend() -> None:
     assert build_trends([late], ["hosts.db-001.cpu"], [], NOW) == []
     gone = late._replace(start=NOW - 600)
     assert len(build_trends([gone], ["hosts.db-001.cpu"], [], NOW)) == 1
+
+
+def test_series_of_one_service_starting_together_are_one_trend() -> None:
+    names = ["stats.timers.checkout.latency.mean", "hosts.checkout-001.cpu.user", "hosts.web-001.x"]
+    episodes = [_ep(0, NOW - 300), _ep(1, NOW - 280, 0.8, "spike"), _ep(2, NOW - 290)]
+    trends = build_trends(episodes, names, [], NOW)
+    assert sorted(len(t.series) for t in trends) == [1, 2]
+    apart = [_ep(0, NOW - 300), _ep(1, NOW - 200, 0.8, "spike")]
+    assert len(build_trends(apart, names, [], NOW)) == 2
+
+
+def test_a_metric_across_many_hosts_reads_as_hosts() -> None:
+    names = [f"hosts.web-{i:03d}.cpu.user" for i in range(47)]
+    trends = build_trends([_ep(i, NOW - 700 + i) for i in range(47)], names, [], NOW)
+    assert len(trends) == 1
+    assert "cpu.user on web-" in trends[0].sentence and " on 47 hosts" in trends[0].sentence
+    assert trends[0].hosts == 47
+
+
+def test_the_most_telling_statistic_leads_a_timer_family() -> None:
+    stats = ("sum_squares_90", "count", "upper_90")
+    names = [f"stats.timers.checkout.latency.{s}" for s in stats]
+    trends = build_trends([_ep(i, NOW - 300, 0.99) for i in range(3)], names, [], NOW)
+    assert trends[0].series[0].endswith("upper_90")
+    assert trends[0].sentence.startswith("p90 latency of checkout 3.0× its usual level")
+
+
+def test_rarity_lowers_a_series_that_often_misbehaves() -> None:
+    names = ["app.flappy", "app.calm"]
+    history = EpisodeHistory()
+    history.add([("app.flappy", NOW - k * 3600, "spike") for k in range(1, 9)])
+    trends = build_trends([_ep(0, NOW - 60), _ep(1, NOW - 60)], names, [], NOW, history=history)
+    by_name = {t.series[0]: t for t in trends}
+    assert by_name["app.calm"].severity.rarity == 1.0
+    assert by_name["app.flappy"].severity.rarity == pytest.approx(1 / 3)
+    assert trends[0].series == ("app.calm",)
+    assert "first time this week" in by_name["app.calm"].sentence
+    assert "9th time this week" in by_name["app.flappy"].sentence
+
+
+def _rule(
+    scope: str, targets: tuple[str, ...], until: float | None = None, **kw: object
+) -> FeedbackRule:
+    return FeedbackRule(1, NOW - 10, "alice", "expected", scope, targets, until, **kw)  # type: ignore[arg-type]
+
+
+def test_feedback_sets_a_trend_aside_at_once_and_undo_brings_it_back() -> None:
+    names = ["stats.timers.checkout.latency.mean", "hosts.web-001.cpu.user"]
+    episodes = [_ep(0, NOW - 300, 0.99), _ep(1, NOW - 300, 0.6, "spike")]
+    before = build_trends(episodes, names, [], NOW)
+    assert before[0].series[0] == names[0]
+    for rule in (_rule("series", (names[0],)), _rule("family", ("stats.timers.checkout.latency",))):
+        after = build_trends(episodes, names, [], NOW, rules=[rule])
+        assert after[0].series[0] == names[1]
+        muted = after[-1]
+        assert muted.mute is not None and muted.mute.by == "alice" and muted.mute.rule_id == 1
+        assert muted.severity.feedback < 0.1 and muted.id != before[0].id
+    undone = _rule("series", (names[0],), undone_ts=NOW - 5, undone_by="bob")
+    expired = _rule("series", (names[0],), until=NOW - 1)
+    for rule in (undone, expired):
+        assert [t.id for t in build_trends(episodes, names, [], NOW, rules=[rule])] == [
+            t.id for t in before
+        ]
+
+
+def test_a_declared_change_neither_ranks_high_nor_lingers() -> None:
+    names = ["stats.counters.web.cache.hits.count", "hosts.web-001.cpu.user"]
+    deploy = Event(
+        NOW - 400, "deploy web#1", ("deploy", "service=web"), "", 3, (("cache.hits", "up"),)
+    )
+    up = _ep(0, NOW - 300, 0.99)  # observed 300 > expected 100
+    trends = build_trends([up, _ep(1, NOW - 200, 0.5, "spike")], names, [deploy], NOW)
+    assert trends[0].series == (names[1],)
+    assert trends[1].mute is not None and trends[1].mute.reason == "declared"
+    assert "declared by deploy web#1" in trends[1].mute.text
+    down = up._replace(observed=10.0)
+    assert build_trends([down], names, [deploy], NOW)[0].mute is None
+    ended = up._replace(open=False)
+    assert build_trends([ended], names, [deploy], NOW) == []
+
+
+def test_new_series_are_trends_tied_to_their_deploy() -> None:
+    names = ["stats.counters.checkout.errors_5xx.count"]
+    new = Episode(0, NOW - 120, NOW - 120, 0.9, 0.9, 0.0, 4.0, 1.0, 3, "new", True)
+    deploy = Event(NOW - 200, "deploy checkout#7", ("deploy", "service=checkout"), "", 9)
+    (trend,) = build_trends([new], names, [deploy], NOW)
+    assert trend.kind == "new" and trend.deploy is not None and trend.deploy.id == 9
+    assert trend.sentence.startswith(f"{names[0]} first appeared 2 min ago")
+    assert "started 80 s after deploy checkout#7" in trend.sentence

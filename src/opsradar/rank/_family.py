@@ -50,3 +50,85 @@ def scope_words(name: str) -> set[str]:
     """
     words = re.split(r"[.;=_\-/:]+", name)
     return {w for w in words if w and not w.isdigit() and not re.fullmatch(r"\d+", w)}
+
+
+_STATSD_KIND = re.compile(r"^stats\.(?:timers|counters|gauges|sets)\.([A-Za-z0-9_\-]+)\.")
+_STAT_WORDS = {
+    "mean": "mean",
+    "median": "median",
+    "upper": "max",
+    "lower": "min",
+    "count": "count",
+    "count_ps": "rate",
+    "rate": "rate",
+    "std": "spread",
+    "sum": "sum",
+}
+
+
+def service(name: str) -> str | None:
+    """The service a series belongs to: its host's name without the number, a StatsD
+    namespace, or a ``service=`` label.
+
+    >>> service("hosts.checkout-004.cpu.user"), service("stats.timers.web.latency.mean")
+    ('checkout', 'web')
+    >>> service("app.queue;service=billing"), service("misc.thing") is None
+    ('billing', True)
+    """
+    path, _, rest = name.partition(";")
+    for item in rest.split(";") if rest else ():
+        if item.startswith("service="):
+            return item[8:]
+    m = _STATSD_KIND.match(path)
+    if m:
+        return m.group(1)
+    ent = entity(name)
+    if ent is not None:
+        word = ent.rsplit(".", 1)[-1]
+        return _NUMBERED.sub(r"\1", word).rstrip("-_") or None
+    return None
+
+
+def describe(name: str) -> str:
+    """A short human phrase for a series name.
+
+    >>> describe("stats.timers.checkout.latency.upper_90")
+    'p90 latency of checkout'
+    >>> describe("hosts.web-017.cpu.user")
+    'cpu.user on web-017'
+    >>> describe("stats.counters.web.errors.rate")
+    'rate of web errors'
+    """
+    path = name.partition(";")[0]
+    parts = path.split(".")
+    if path.startswith(_STATSD_FAMILIES) and len(parts) >= 4:
+        svc, metric, stat = parts[2], ".".join(parts[3:-1]), parts[-1]
+        pct = re.fullmatch(r"(upper|mean|sum|count)_(\d+)", stat)
+        if pct:
+            label = "p" + pct.group(2) if pct.group(1) == "upper" else stat.replace("_", " ")
+        else:
+            label = _STAT_WORDS.get(stat, stat)
+        if parts[1] == "counters":
+            return f"{label} of {svc} {metric}".strip()
+        return f"{label} {metric} of {svc}".strip()
+    ent = entity(name)
+    if ent is not None and path.startswith(ent + "."):
+        return f"{path[len(ent) + 1 :]} on {ent.rsplit('.', 1)[-1]}"
+    return path
+
+
+_TELLING = re.compile(r"^(mean|median|upper(_\d+)?|p\d+|rate|errors?)$")
+_HELPER = re.compile(r"^(sum|sum_squares|std|lower|count_ps|(count|mean|sum|sum_squares)_\d+)$")
+
+
+def telling(name: str) -> int:
+    """How telling a series is to a person, for ordering a trend's series (lower first):
+    a timer's mean, median or p90 before its count, before its sums and squares.
+
+    >>> [telling(f"stats.timers.a.lat.{s}") for s in ("upper_90", "count", "sum_squares_90")]
+    [0, 1, 2]
+    """
+    last = name.partition(";")[0].rsplit(".", 1)[-1]
+    if _TELLING.match(last):
+        return 0
+    return 2 if _HELPER.match(last) else 1

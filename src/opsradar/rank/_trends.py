@@ -6,17 +6,22 @@ import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opsradar.core import Event
 from opsradar.detect import Episode
-from opsradar.rank._family import entity, family, scope_words
+from opsradar.rank._explain import sentence
+from opsradar.rank._family import entity, family, scope_words, service, telling
+from opsradar.rank._history import EpisodeHistory
+from opsradar.rank._mute import Mute, declared_mute, rule_mute
+from opsradar.store import FeedbackRule
 
 GROUP_GAP = 600.0  # episodes of one family starting within this many seconds are one trend
 MIN_SILENCE = 90.0  # seconds without a point before a stopped series is shown
-TOGETHER = 60.0  # episodes of one host and kind starting this close are one trend
+TOGETHER = 60.0  # episodes of one host and kind, or of one service, starting this close
 DEPLOY_HORIZON = 7200.0  # a deploy further back than this is not "the nearest deploy"
 RECENCY_HALF_LIFE = 1800.0
+MUTED_FACTOR = 0.05  # feedback and declared changes keep a trend, far down
 
 
 @dataclass(frozen=True)
@@ -25,18 +30,25 @@ class DeployRef:
     what: str
     ts: float
     gap: float  # seconds from the deploy to the trend's start
+    in_scope: bool = True
 
 
 @dataclass(frozen=True)
 class Severity:
-    """The parts of a trend's score, each in [0, 1], and their product."""
+    """The parts of a trend's score, each in [0, 1], and the total they make (0-100).
 
-    score: float
-    size: float
-    duration: float
-    breadth: float
-    recency: float
+    ``total = 100 · score · recency · feedback · (0.45 + 0.2 size + 0.1 duration
+    + 0.1 breadth + 0.15 rarity)``.
+    """
+
+    score: float  # the detector's confidence at the most deviant point
+    size: float  # how far from the series' usual level for this time of day, log-scaled
+    duration: float  # how long it has lasted, saturating at 15 min
+    breadth: float  # how many series move together, log-scaled, saturating at 50
+    recency: float  # halves every 30 min since the last anomalous point
     total: float
+    rarity: float = 1.0  # 1 for a series with no earlier anomaly this week
+    feedback: float = 1.0  # MUTED_FACTOR when feedback or a deploy says it is expected
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,9 @@ class Trend:
     deploy: DeployRef | None
     sentence: str = ""
     slots: tuple[int, ...] = field(default=(), compare=False)
+    hosts: int = 0  # distinct numbered hosts among the series
+    prior: int | None = None  # earlier episodes of the lead series this week (None: unknown)
+    mute: Mute | None = None
 
 
 def is_deploy(event: Event) -> bool:
@@ -79,23 +94,37 @@ def nearest_deploy(start: float, names: Sequence[str], events: Sequence[Event]) 
     if best is None:
         return None
     ev = best[2]
-    return DeployRef(ev.id, ev.what, ev.ts, max(0.0, start - ev.ts))
+    return DeployRef(ev.id, ev.what, ev.ts, max(0.0, start - ev.ts), bool(best[0]))
 
 
-def _severity(eps: Sequence[Episode], now: float) -> tuple[Severity, float]:
-    top = max(eps, key=lambda e: e.peak_score)
-    deviation = max(abs(e.observed - e.expected) / max(e.scale, 1e-9) for e in eps)
+def _deviation(e: Episode) -> float:
+    if e.kind in ("stopped", "new"):
+        return 0.0
+    return abs(e.observed - e.expected) / max(e.scale, 1e-9)
+
+
+def _severity(
+    eps: Sequence[Episode], now: float, prior: int | None, factor: float
+) -> tuple[Severity, float]:
+    top = eps[0]
+    deviation = max(_deviation(e) for e in eps)
     if top.kind == "stopped":
-        deviation = 0.0
-    size = 1.0 if top.kind == "stopped" else min(1.0, math.log1p(deviation) / math.log1p(20.0))
+        size = 1.0
+    elif top.kind == "new":
+        size = 0.5
+    else:
+        size = min(1.0, math.log1p(deviation) / math.log1p(20.0))
     start = min(e.start for e in eps)
     last = max(e.last for e in eps)
     duration = min(1.0, (last - start) / 900.0)
     breadth = min(1.0, math.log2(1 + len(eps)) / math.log2(1 + 50))
     recency = 0.5 ** (max(0.0, now - last) / RECENCY_HALF_LIFE)
+    rarity = 1.0 if prior is None else 1.0 / math.sqrt(1.0 + prior)
     score = max(e.peak_score for e in eps)
-    total = 100.0 * score * recency * (0.55 + 0.25 * size + 0.1 * duration + 0.1 * breadth)
-    return Severity(score, size, duration, breadth, recency, round(total, 2)), deviation
+    mix = 0.45 + 0.2 * size + 0.1 * duration + 0.1 * breadth + 0.15 * rarity
+    total = 100.0 * score * recency * factor * mix
+    parts = Severity(score, size, duration, breadth, recency, round(total, 2), rarity, factor)
+    return parts, deviation
 
 
 def build_trends(
@@ -103,17 +132,42 @@ def build_trends(
     names: Sequence[str],
     events: Sequence[Event],
     now: float,
+    rules: Sequence[FeedbackRule] = (),
+    history: EpisodeHistory | None = None,
 ) -> list[Trend]:
     """Group episodes into trends, score each, order by severity (stable for unchanged data).
 
     Two episodes are one trend when they are of one family (a timer's statistics, a metric
-    across numbered hosts) and start within ``GROUP_GAP`` of each other, or when they are of
-    one entity (the same host) and the same kind and start within ``TOGETHER`` seconds.
+    across numbered hosts) and start within ``GROUP_GAP`` of each other, when they are of
+    one entity (the same host) and the same kind and start within ``TOGETHER`` seconds, or
+    when they are of one service and start within ``TOGETHER`` seconds of the first.
+
+    Series under an active feedback ``rules`` entry, or whose change a preceding deploy
+    declared (``Event.expect``), form their own trends, weighted by ``MUTED_FACTOR``; a
+    declared change is dropped as soon as it ends.
     """
-    eps = sorted(
-        (e for e in episodes if e.slot < len(names) and _matters(e, now)),
-        key=lambda e: (e.start, e.slot),
-    )
+    deploys = sorted((e for e in events if is_deploy(e) and e.expect), key=lambda e: -e.ts)
+    active = [r for r in rules if r.active(now)]
+    buckets: dict[Mute | None, list[Episode]] = defaultdict(list)
+    for ep in episodes:
+        if ep.slot >= len(names) or not _matters(ep, now):
+            continue
+        name = names[ep.slot]
+        mute = rule_mute(name, family(name), active) or declared_mute(ep, name, deploys)
+        if mute is not None and mute.reason == "declared" and not ep.open:
+            continue
+        buckets[mute].append(ep)
+    trends = [
+        _trend(group, names, events, now, mute, history)
+        for mute, eps in buckets.items()
+        for group in _group(eps, names)
+    ]
+    trends.sort(key=lambda t: (-t.severity.total, t.id))
+    return trends
+
+
+def _group(episodes: list[Episode], names: Sequence[str]) -> list[list[Episode]]:
+    eps = sorted(episodes, key=lambda e: (e.start, e.slot))
     parent = list(range(len(eps)))
 
     def find(i: int) -> int:
@@ -122,7 +176,8 @@ def build_trends(
             i = parent[i]
         return i
 
-    last_seen: dict[tuple[str, ...], tuple[int, float]] = {}
+    chained: dict[tuple[str, ...], tuple[int, float]] = {}  # key -> last episode
+    anchored: dict[tuple[str, str], tuple[int, float]] = {}  # service -> first of its burst
     for i, ep in enumerate(eps):
         name = names[ep.slot]
         keys: list[tuple[tuple[str, ...], float]] = [(("f", family(name)), GROUP_GAP)]
@@ -130,16 +185,22 @@ def build_trends(
         if ent is not None:
             keys.append((("e", ent, ep.kind), TOGETHER))
         for key, gap in keys:
-            prev = last_seen.get(key)
+            prev = chained.get(key)
             if prev is not None and ep.start - prev[1] <= gap:
                 parent[find(i)] = find(prev[0])
-            last_seen[key] = (i, ep.start)
+            chained[key] = (i, ep.start)
+        svc = service(name)
+        if svc is not None:
+            skey = (svc, ep.kind if ep.kind in ("stopped", "new") else "change")
+            anchor = anchored.get(skey)
+            if anchor is not None and ep.start - anchor[1] <= TOGETHER:
+                parent[find(i)] = find(anchor[0])
+            else:
+                anchored[skey] = (i, ep.start)
     groups: dict[int, list[Episode]] = defaultdict(list)
     for i, ep in enumerate(eps):
         groups[find(i)].append(ep)
-    trends = [_trend(group, names, events, now) for group in groups.values()]
-    trends.sort(key=lambda t: (-t.severity.total, t.id))
-    return trends
+    return list(groups.values())
 
 
 def _matters(ep: Episode, now: float) -> bool:
@@ -157,16 +218,25 @@ def _label(series: Sequence[str]) -> str:
     return family(series[0])
 
 
-def _trend(eps: list[Episode], names: Sequence[str], events: Sequence[Event], now: float) -> Trend:
+def _trend(
+    eps: list[Episode],
+    names: Sequence[str],
+    events: Sequence[Event],
+    now: float,
+    mute: Mute | None,
+    history: EpisodeHistory | None,
+) -> Trend:
     eps = sorted(
-        eps, key=lambda e: (-e.peak_score, -abs(e.observed - e.expected) / max(e.scale, 1e-9))
+        eps,
+        key=lambda e: (-round(e.peak_score, 2), telling(names[e.slot]), -_deviation(e), e.slot),
     )
     series = tuple(dict.fromkeys(names[e.slot] for e in eps))
     fam = _label(series)
-    severity, deviation = _severity(eps, now)
-    start = min(e.start for e in eps)
     top = eps[0]
-    key = f"{fam}@{int(start // GROUP_GAP)}"
+    prior = None if history is None else history.prior(series[0], top.start)
+    severity, deviation = _severity(eps, now, prior, 1.0 if mute is None else MUTED_FACTOR)
+    start = min(e.start for e in eps)
+    key = f"{fam}@{int(start // GROUP_GAP)}" + ("" if mute is None else f"~{mute.key}")
     trend = Trend(
         id=hashlib.sha1(key.encode()).hexdigest()[:12],
         family=fam,
@@ -181,47 +251,8 @@ def _trend(eps: list[Episode], names: Sequence[str], events: Sequence[Event], no
         severity=severity,
         deploy=nearest_deploy(top.start, series, events),
         slots=tuple(e.slot for e in eps),
+        hosts=len({h for h in map(entity, series) if h is not None}),
+        prior=prior,
+        mute=mute,
     )
-    return _with_sentence(trend, now)
-
-
-def _fmt_duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _fmt_value(x: float) -> str:
-    return f"{x:.3g}"
-
-
-def _change(t: Trend) -> str:
-    if t.expected > 0 and t.observed > 0:
-        ratio = t.observed / t.expected
-        if ratio >= 1.5:
-            return f"{ratio:.1f}× its usual level"
-        if ratio <= 0.67:
-            return f"down to {ratio:.2f}× its usual level"
-        return f"{(ratio - 1) * 100:+.0f}% from its usual {_fmt_value(t.expected)}"
-    return f"{_fmt_value(t.observed)} against a usual {_fmt_value(t.expected)}"
-
-
-def _with_sentence(t: Trend, now: float) -> Trend:
-    lead = t.series[0]
-    if t.kind == "stopped":
-        subject = t.family if len(t.series) > 1 else lead
-        what = f"{subject} stopped reporting {_fmt_duration(now - t.start)} ago"
-    else:
-        duration = t.last - t.start
-        lasting = f" for {_fmt_duration(duration)}" if duration >= 60 else ""
-        what = f"{lead} {_change(t)} ({t.deviation:.1f} σ, {t.kind.replace('_', ' ')}){lasting}"
-    if len(t.series) > 1:
-        what += f" on {len(t.series)} series"
-    if t.deploy is not None:
-        what += f"; started {_fmt_duration(t.deploy.gap)} after {t.deploy.what}"
-    state = "ongoing" if t.open else f"ended {_fmt_duration(now - t.last)} ago"
-    sentence = f"{what}; {state}."
-    return Trend(**{**t.__dict__, "sentence": sentence})
+    return replace(trend, sentence=sentence(trend, now))

@@ -7,14 +7,16 @@ import math
 import time
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
 from opsradar.core import Event, FloatArray, InputError
-from opsradar.rank import Trend
-from opsradar.store import SeriesData
+from opsradar.rank import Change, DeployRef, Impact, Trend
+from opsradar.store import SCOPES, VERDICTS, FeedbackRule, SeriesData
 
 MAX_EVENT_TEXT = 4096
+MAX_TREND_SERIES = 200  # series listed per trend in JSON (series_count has them all)
 
 
 def parse_when(raw: Any, now: float) -> float:
@@ -74,6 +76,7 @@ def parse_event(body: bytes, now: float | None = None) -> Event:
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
+        "url": None if event.id is None else f"/events/{event.id}",
         "what": event.what,
         "tags": list(event.tags),
         "when": event.ts,
@@ -105,13 +108,28 @@ def series_json(data: SeriesData, threshold: float, events: list[Event]) -> dict
     }
 
 
-def trend_json(t: Trend) -> dict[str, Any]:
+def deploy_ref_json(d: DeployRef | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {
+        "id": d.id,
+        "what": d.what,
+        "when": d.ts,
+        "gap_s": d.gap,
+        "in_scope": d.in_scope,
+        "url": None if d.id is None else f"/events/{d.id}",
+    }
+
+
+def trend_json(t: Trend, mark: str | None = None) -> dict[str, Any]:
     return {
         "id": t.id,
+        "url": f"/trends/{t.id}",
         "kind": t.kind,
         "family": t.family,
-        "series": list(t.series),
+        "series": list(t.series[:MAX_TREND_SERIES]),
         "series_count": len(t.series),
+        "hosts": t.hosts,
         "since": t.start,
         "last": t.last,
         "open": t.open,
@@ -124,10 +142,101 @@ def trend_json(t: Trend) -> dict[str, Any]:
             "size": round(t.severity.size, 4),
             "duration": round(t.severity.duration, 4),
             "breadth": round(t.severity.breadth, 4),
+            "rarity": round(t.severity.rarity, 4),
             "recency": round(t.severity.recency, 4),
+            "feedback": round(t.severity.feedback, 4),
         },
-        "deploy": None
-        if t.deploy is None
-        else {"id": t.deploy.id, "what": t.deploy.what, "when": t.deploy.ts, "gap_s": t.deploy.gap},
+        "earlier_this_week": t.prior,
+        "deploy": deploy_ref_json(t.deploy),
         "explanation": t.sentence,
+        "muted": None
+        if t.mute is None
+        else {"reason": t.mute.reason, "by": t.mute.by, "text": t.mute.text,
+              "feedback_id": t.mute.rule_id, "until": t.mute.until},
+        "since_last_visit": mark,
+    }  # fmt: skip
+
+
+DURATIONS = {"1h": 3600.0, "1d": 86400.0, "1w": 7 * 86400.0, "forever": None}
+MAX_USER = 100
+
+
+def parse_user(raw: Any, header: str | None) -> str:
+    """Who gives feedback: the body's ``user``, else the ``X-Opsradar-User`` header."""
+    user = raw if raw is not None else (header or "anonymous")
+    if not isinstance(user, str) or not user.strip() or len(user) > MAX_USER:
+        raise InputError(f"'user' must be a non-empty string of at most {MAX_USER} characters")
+    return user.strip()
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"body is not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise InputError("body must be a JSON object")
+    return doc
+
+
+def parse_feedback(doc: dict[str, Any]) -> tuple[str, str, float | None, str]:
+    """``(verdict, scope, seconds or None for forever, note)`` of a feedback request."""
+    verdict = doc.get("verdict")
+    if verdict not in VERDICTS:
+        raise InputError(f"'verdict' must be one of {', '.join(VERDICTS)}, got {verdict!r:.60}")
+    scope = doc.get("scope", "series")
+    if scope not in SCOPES:
+        raise InputError(f"'scope' must be one of {', '.join(SCOPES)}, got {scope!r:.60}")
+    for_ = doc.get("for", "1d")
+    if for_ not in DURATIONS:
+        raise InputError(f"'for' must be one of {', '.join(DURATIONS)}, got {for_!r:.60}")
+    note = doc.get("note", "")
+    if not isinstance(note, str) or len(note) > MAX_EVENT_TEXT:
+        raise InputError("'note' must be a string of at most 4096 characters")
+    return verdict, scope, DURATIONS[for_], note
+
+
+def rule_json(r: FeedbackRule, now: float) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "when": r.ts,
+        "user": r.who,
+        "verdict": r.verdict,
+        "scope": r.scope,
+        "targets": list(r.targets),
+        "until": r.until,
+        "trend": r.trend,
+        "note": r.note,
+        "active": r.active(now),
+        "undone": None if r.undone_ts is None else {"when": r.undone_ts, "user": r.undone_by},
+    }
+
+
+def change_json(c: Change) -> dict[str, Any]:
+    def num(x: float | None) -> float | None:
+        return None if x is None or not math.isfinite(x) else round(x, 6)
+
+    return {
+        "name": c.name,
+        "url": f"/series/{quote(c.name, safe='')}",
+        "before": num(c.before),
+        "after": num(c.after),
+        "z": num(c.z),
+        "week_earlier": num(c.week),
+        "z_week": num(c.z_week),
+        "score": num(c.score),
+        "note": c.note,
+    }
+
+
+def impact_json(i: Impact) -> dict[str, Any]:
+    return {
+        "event": event_json(i.event),
+        "scope": list(i.scope),
+        "after": list(i.after),
+        "before": list(i.before),
+        "series_in_scope": i.in_scope,
+        "ready": i.ready,
+        "changes": [change_json(c) for c in i.changes],
+        "trends": [trend_json(t) for t in i.trends],
     }

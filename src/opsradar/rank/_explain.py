@@ -1,0 +1,81 @@
+"""One readable sentence per trend, built from the parts of its severity."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opsradar.rank._family import describe
+
+if TYPE_CHECKING:
+    from opsradar.rank._trends import Trend
+
+
+def fmt_duration(seconds: float) -> str:
+    """
+    >>> fmt_duration(42), fmt_duration(720), fmt_duration(9000)
+    ('42 s', '12 min', '2.5 h')
+    """
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def fmt_value(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def change_phrase(expected: float, observed: float) -> str:
+    """
+    >>> change_phrase(100.0, 310.0)
+    '3.1× its usual level for this time of day'
+    >>> change_phrase(100.0, 120.0)
+    '+20% from its usual 100 for this time of day'
+    """
+    usual = "for this time of day"
+    if expected > 0 and observed > 0:
+        ratio = observed / expected
+        if ratio >= 1.5:
+            return f"{ratio:.1f}× its usual level {usual}"
+        if ratio <= 0.67:
+            return f"down to {ratio:.2f}× its usual level {usual}"
+        return f"{(ratio - 1) * 100:+.0f}% from its usual {fmt_value(expected)} {usual}"
+    return f"{fmt_value(observed)} against a usual {fmt_value(expected)} {usual}"
+
+
+def _breadth(t: Trend) -> str:
+    n = len(t.series)
+    if t.hosts > 1:
+        return f" on {t.hosts} hosts" + (f" ({n} series)" if n != t.hosts else "")
+    return f" on {n} series" if n > 1 else ""
+
+
+def _subject(t: Trend) -> str:
+    return t.family if len(t.series) > 1 else t.series[0]
+
+
+def sentence(t: Trend, now: float) -> str:
+    """E.g. ``p90 latency of checkout 3.1× its usual level for this time of day (8.0 σ, level
+    shift) for 12 min on 3 series; started 2 min after deploy checkout#8812; ongoing.``"""
+    if t.kind == "stopped":
+        what = f"{_subject(t)} stopped reporting {fmt_duration(now - t.start)} ago"
+    elif t.kind == "new":
+        what = f"{_subject(t)} first appeared {fmt_duration(now - t.start)} ago"
+    else:
+        duration = t.last - t.start
+        lasting = f" for {fmt_duration(duration)}" if duration >= 60 else ""
+        change = change_phrase(t.expected, t.observed)
+        kind = t.kind.replace("_", " ")
+        what = f"{describe(t.series[0])} {change} ({t.deviation:.1f} σ, {kind}){lasting}"
+    what += _breadth(t)
+    if t.deploy is not None:
+        scope = "" if t.deploy.in_scope else " (another service)"
+        what += f"; started {fmt_duration(t.deploy.gap)} after {t.deploy.what}{scope}"
+    if t.prior is not None:
+        what += "; first time this week" if t.prior == 0 else f"; {t.prior + 1}th time this week"
+    state = "ongoing" if t.open else f"ended {fmt_duration(now - t.last)} ago"
+    return f"{what}; {state}."
