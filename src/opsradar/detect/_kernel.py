@@ -15,7 +15,8 @@ Per point, *score first, then learn*:
    tail (a tracked upper quantile plus an exponential tail fitted to the excesses), so a
    score means the same rarity on every series;
 3. a Numenta-style likelihood stage compares the short-term mean of surprise with its
-   long-term distribution (sustained, moderate unpredictability);
+   long-term distribution (sustained, moderate unpredictability); the same step runs on
+   the novelty rate of hashed value contexts (a CAD-like memory in a bounded bit table);
 4. ``-log10`` of the smallest probability is mapped linearly to [0, 1] and a refractory
    period keeps one alarm per event.
 """
