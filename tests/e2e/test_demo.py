@@ -33,6 +33,12 @@ def test_demo_board_shows_the_injected_incidents_within_60_s(tmp_path: Path) -> 
         "0",
         "--graphite-port",
         "0",
+        "--statsd-tcp-port",
+        "0",
+        "--graphite-udp-port",
+        "0",
+        "--pickle-port",
+        "0",
         "--hosts",
         str(hosts),
         "--backfill-hours",
@@ -55,7 +61,10 @@ def test_demo_board_shows_the_injected_incidents_within_60_s(tmp_path: Path) -> 
                 port = int(dict(p.split("=") for p in match.group(2).split())["http"])
         assert port is not None, "demo did not start"
         found: dict[str, int] = {}
-        while time.monotonic() - started < 60 and len(found) < len(globs):
+        top = len(globs) + 2  # the incidents, give or take a normal blip
+        while time.monotonic() - started < 60 and (
+            len(found) < len(globs) or max(found.values()) >= top
+        ):
             time.sleep(2)
             trends = httpx.get(f"http://127.0.0.1:{port}/api/v1/trends", timeout=10).json()
             found = {}
@@ -64,7 +73,7 @@ def test_demo_board_shows_the_injected_incidents_within_60_s(tmp_path: Path) -> 
                     if kind not in found and any(fnmatch.fnmatch(s, glob) for s in trend["series"]):
                         found[kind] = rank
         assert set(found) == set(globs), f"incidents on the board: {found}, wanted {globs}"
-        assert max(found.values()) < len(globs) + 2, f"incidents not at the top: {found}"
+        assert max(found.values()) < top, f"incidents not at the top: {found}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)

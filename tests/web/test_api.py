@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,12 +33,13 @@ def client(server: Server) -> Iterator[TestClient]:
 
 
 def test_points_then_series_read_back(client: TestClient, server: Server) -> None:
-    body = {"points": [{"name": "a.b", "value": float(i), "ts": 1000 + i} for i in range(5)]}
+    t0 = float(int(time.time()) - 100)  # recent: inside raw retention
+    body = {"points": [{"name": "a.b", "value": float(i), "ts": t0 + i} for i in range(5)]}
     assert client.post("/api/v1/points", json=body).json() == {"accepted": 5}
     server.pipeline.drain()
-    data = client.get("/api/v1/series/a.b", params={"from": 1000, "until": 2000}).json()
+    data = client.get("/api/v1/series/a.b", params={"from": t0 - 10, "until": t0 + 10}).json()
     assert data["name"] == "a.b" and data["resolution"] == "raw"
-    assert data["points"] == [[1000.0 + i, float(i)] for i in range(5)]
+    assert data["points"] == [[t0 + i, float(i)] for i in range(5)]
     assert client.get("/api/v1/series", params={"match": "a.*"}).json() == {"series": ["a.b"]}
 
 
