@@ -83,14 +83,22 @@ def test_demo_traffic_backfills_then_continues(
         kwargs={"fleet": fleet, "hours": 1.0},
     )
     thread.start()
+
+    def web_stamps() -> list[float]:
+        return sorted(
+            float(line.split()[2])
+            for line in tcp_sink.lines()
+            if line.startswith("hosts.web-001.cpu.user ")
+        )
+
+    deadline = time.monotonic() + 30  # a loaded machine may take a while over the backfill
+    while len(web_stamps()) < 3600 and time.monotonic() < deadline:
+        time.sleep(0.1)
     time.sleep(1.5)
     stop.set()
     thread.join(5)
-    web = sorted(
-        float(line.split()[2])
-        for line in tcp_sink.lines()
-        if line.startswith("hosts.web-001.cpu.user ")
-    )
+    time.sleep(0.2)
+    web = web_stamps()
     assert len(web) >= 3600
     assert all(b - a == 1.0 for a, b in itertools.pairwise(web))  # no gap, no repeat
     assert len(http_sink.posted) >= 1  # a past deploy (one every ~40 min)
