@@ -139,6 +139,7 @@ def test_rarity_lowers_a_series_that_often_misbehaves() -> None:
     assert trends[0].series == ("app.calm",)
     assert "first time this week" in by_name["app.calm"].sentence
     assert "9th time this week" in by_name["app.flappy"].sentence
+    assert "flat at" not in by_name["app.flappy"].sentence
 
 
 def _rule(

@@ -62,7 +62,7 @@ def test_series_chart_renders_offline_with_deploy_marker_and_escaped_text(
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if len(httpx.get(f"{server.base}/api/v1/series/{name}").json()["points"]) == 300:
+        if len(httpx.get(f"{server.base}/api/v1/series/{name}").json().get("points", [])) == 300:
             break
         time.sleep(0.2)
     page = browser.new_page()

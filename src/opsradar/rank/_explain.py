@@ -25,6 +25,15 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def ordinal(n: int) -> str:
+    """
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 22)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '22nd']
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def fmt_value(x: float) -> str:
     return f"{x:.3g}"
 
@@ -68,7 +77,12 @@ def sentence(t: Trend, now: float) -> str:
     else:
         duration = t.last - t.start
         lasting = f" for {fmt_duration(duration)}" if duration >= 60 else ""
-        change = change_phrase(t.expected, t.observed)
+        if t.kind == "variance":
+            change = f"swinging widely around its usual {fmt_value(t.expected)}"
+        elif t.kind == "flatline":
+            change = f"flat at {fmt_value(t.observed)}"
+        else:
+            change = change_phrase(t.expected, t.observed)
         kind = t.kind.replace("_", " ")
         what = f"{describe(t.series[0])} {change} ({t.deviation:.1f} σ, {kind}){lasting}"
     what += _breadth(t)
@@ -76,6 +90,7 @@ def sentence(t: Trend, now: float) -> str:
         scope = "" if t.deploy.in_scope else " (another service)"
         what += f"; started {fmt_duration(t.deploy.gap)} after {t.deploy.what}{scope}"
     if t.prior is not None:
-        what += "; first time this week" if t.prior == 0 else f"; {t.prior + 1}th time this week"
+        nth = ordinal(t.prior + 1)
+        what += "; first time this week" if t.prior == 0 else f"; {nth} time this week"
     state = "ongoing" if t.open else f"ended {fmt_duration(now - t.last)} ago"
     return f"{what}; {state}."

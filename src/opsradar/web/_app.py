@@ -137,9 +137,11 @@ def _api_routes(app: FastAPI, ctx: WebContext) -> None:
 
 
 def _series_payload(ctx: WebContext, name: str, request: Request) -> dict[str, Any]:
-    data = ctx.store.read(name, time_arg(request, "from"), time_arg(request, "until"))
-    start = float(data.ts[0]) if len(data.ts) else ctx.clock() - 86400
-    end = float(data.ts[-1]) if len(data.ts) else ctx.clock()
+    start, until = time_arg(request, "from"), time_arg(request, "until")
+    data = ctx.store.read(name, start, until)
+    if start is None:
+        start = float(data.ts[0]) if len(data.ts) else ctx.clock() - 86400
+    end = ctx.clock() if until is None else until  # deploys after a series stopped show too
     events = ctx.store.events(start, end)
     return series_json(data, ctx.threshold, events)
 

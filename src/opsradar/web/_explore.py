@@ -70,6 +70,8 @@ def _trend_routes(app: FastAPI, ctx: WebContext, env: Environment) -> None:
             return JSONResponse(trend_json(t))
         lead = t.series[0]
         start = t.start - max(3600.0, 2 * (t.last - t.start))
+        if t.deploy is not None:
+            start = min(start, t.deploy.ts - 600.0)  # the deploy is always on the chart
         return page(
             env,
             "trend.html",
