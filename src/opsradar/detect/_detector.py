@@ -95,6 +95,8 @@ class OpsradarDetector:
         hp[K.HP_NV_SHORT] = novelty_short
         hp[K.HP_NV_LONG] = novelty_long
         self._hp = hp
+        # per-point -log10 p of each channel when given n rows (analysis), else 0 rows
+        self._channel_out = np.zeros((0, 7))
         self._n = 0
         self._S = np.zeros((0, K.NF))
         self._SEAS = np.zeros((0, K.N_SEAS))
@@ -128,7 +130,9 @@ class OpsradarDetector:
         out = Scored(
             np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
         )
-        K.score_points(self._S, self._SEAS, self._NV, self._hp, slots, ts, values, *out)
+        K.score_points(
+            self._S, self._SEAS, self._NV, self._hp, slots, ts, values, *out, self._channel_out
+        )
         return out
 
     def state_dict(self) -> dict[str, np.ndarray]:

@@ -61,7 +61,11 @@ NV_Q2 = 28
 NV_S = 29  # ... and the likelihood of the novelty rate (short mean, long mean, variance)
 NV_M = 30
 NV_V = 31
-CQ = 32  # calibrators: (quantile, mean excess, mean squared excess) x 5 channels
+PSUM1 = 32  # sums and counts of the learned daily / weekly buckets (profile means)
+PSUM2 = 33
+PCNT1 = 34
+PCNT2 = 35
+CQ = 36  # calibrators: (quantile, mean excess, mean squared excess) x 5 channels
 NF = CQ + 3 * 5
 
 N_CHANNELS = 5
@@ -71,7 +75,8 @@ DAY = 86400.0
 WEEK = 7.0 * DAY
 N_DAILY = 48
 N_WEEKLY = 168
-N_SEAS = N_DAILY + N_WEEKLY
+N_SPREAD = N_DAILY + N_WEEKLY  # then 48 half-hour buckets of the residual spread
+N_SEAS = N_SPREAD + N_DAILY
 # novelty memory: a bit table of hashed value contexts per series
 NV_LEVELS = 8  # quantisation levels of the seen range (3 bits, as in CAD OSE)
 NV_WORDS = 128  # 8,192 bits = 1 KiB per series
@@ -204,6 +209,41 @@ def _seasonal_step(SEAS: np.ndarray, k: int, t0: float, t1: float, m: int) -> fl
     return 0.0 if math.isnan(d) else d
 
 
+@nb.njit(cache=True, inline="always")
+def _offset(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, m: int) -> float:
+    """The seasonal component at ``t``: profile ``m`` against its own mean (0 if flat)."""
+    if m == 0:
+        return 0.0
+    v = _profile(SEAS, k, t, m)
+    if math.isnan(v):
+        return 0.0
+    return v - S[k, PSUM1 + m - 1] / S[k, PCNT1 + m - 1]
+
+
+@nb.njit(cache=True, inline="always")
+def _spread_factor(S: np.ndarray, SEAS: np.ndarray, k: int, t: float, b: int) -> float:
+    """This half-hour's residual spread relative to the series' overall spread.
+
+    Many series are noisier by day than by night; once two days are seen, residuals are
+    measured in the spread of their own time of day.
+    """
+    spr = SEAS[k, b]
+    if math.isnan(spr) or S[k, MODEL] == 0.0:
+        return 1.0
+    return min(max(spr / max(S[k, SCL], 1e-300), 1.0), 3.0)
+
+
+@nb.njit(cache=True, inline="always")
+def _learn_spread(S: np.ndarray, SEAS: np.ndarray, k: int, b: int, r: float, h: float) -> None:
+    spr = SEAS[k, b]
+    if math.isnan(spr):
+        SEAS[k, b] = S[k, SCL]  # starts at the overall spread
+        return
+    dt = math.exp(S[k, LOGDT]) if S[k, NDT] > 0 else 3600.0
+    a = min(max(dt / (6.0 * DAY / N_DAILY), 0.01), 0.25)
+    SEAS[k, b] = spr + a * (min(r, h * spr + 1e-300) - spr)
+
+
 @nb.njit(cache=True)
 def _learn_seasonal(
     S: np.ndarray, SEAS: np.ndarray, k: int, t: float, x: float, calm: bool
@@ -223,12 +263,15 @@ def _learn_seasonal(
         b = _bucket(t, m)
         if math.isnan(prof):
             SEAS[k, b] = x
+            S[k, PSUM1 + m - 1] += x
+            S[k, PCNT1 + m - 1] += 1.0
         else:
             # about three periods of memory, whatever the sampling interval
             width = DAY / N_DAILY if m == 1 else WEEK / N_WEEKLY
             a = min(max(dt / (width * (3.0 if m == 1 else 2.0)), 0.02), 0.5)
             lim = 3.0 * S[k, e_idx] + 1e-300
             SEAS[k, b] = prof + a * min(max(x - prof, -lim), lim)
+            S[k, PSUM1 + m - 1] += SEAS[k, b] - prof
     # choose the baseline model that has predicted best, with a margin for the simpler one
     model = 0
     best = S[k, E0]
@@ -237,6 +280,12 @@ def _learn_seasonal(
         best = S[k, E1]
     if span >= 2.0 * WEEK and dt <= 7200.0 and S[k, E2] < 0.8 * best:
         model = 2
+    old = int(S[k, MODEL])
+    if model != old:  # the medium level is deseasonalised by the model in use
+        S[k, LM] -= _offset(S, SEAS, k, t, model) - _offset(S, SEAS, k, t, old)
+        for ch in (CH_SHIFT,):
+            j = CQ + 3 * ch  # the channel measures something new: fresh tail
+            S[k, j + 2] = S[k, j + 1] ** 2 * 2.0
     S[k, MODEL] = model
 
 
@@ -291,6 +340,7 @@ def score_points(
     out_expected: np.ndarray,
     out_scale: np.ndarray,
     out_kind: np.ndarray,
+    out_ch: np.ndarray,
 ) -> None:
     a_fast = hp[HP_ALPHA_FAST]
     a_sc = hp[HP_ALPHA_SCALE]
@@ -343,12 +393,14 @@ def score_points(
         sc = max(S[k, SCF], floor)
         if gapf > 2.0:
             sc *= math.sqrt(min(gapf, 100.0) / 2.0)
+        b_spr = N_SPREAD + _bucket(t, 1)
+        fb = _spread_factor(S, SEAS, k, t, b_spr)
         model = int(S[k, MODEL])
         if dt > 0.0:
             S[k, LF] += _seasonal_step(SEAS, k, t_prev, t, model)
         pred = S[k, LF]
         r = x - pred
-        z = r / sc
+        z = r / (sc * fb)
         learn = n > hp[HP_WARMUP]
         settled = n > 5.0 * hp[HP_WARMUP]
         s_point = _surprise(S, k, CH_POINT, math.log1p(abs(z)), tau, learn, settled)
@@ -366,14 +418,15 @@ def score_points(
         else:
             S[k, LF] = _ew(S[k, LF], pred + rc, a_fast, n)
         S[k, SCF] = _ew(S[k, SCF], abs(rc), a_sc, n - 1.0)
-        S[k, LM] = _ew(S[k, LM], x, 0.05, n)
+        xd = x - _offset(S, SEAS, k, t, model)  # deseasonalised value
+        S[k, LM] = _ew(S[k, LM], xd, 0.05, n)
 
         base = _baseline(S, SEAS, k, t, model)
         e_base = max(S[k, E0 + model], floor)
         zs = (S[k, LF] - base) / e_base
         s_shift = _surprise(S, k, CH_SHIFT, math.log1p(abs(zs)), tau, learn, settled)
 
-        ra = abs(r) if early else min(abs(r), huber * max(S[k, SCL], floor))
+        ra = abs(r) if early else min(abs(r) / fb, huber * max(S[k, SCL], floor))
         S[k, SCS] = _ew(S[k, SCS], ra, 0.1, n - 1.0)
         S[k, SCL] = _ew(S[k, SCL], ra, 0.005, n - 1.0)
         v = math.log((S[k, SCS] + floor) / (S[k, SCL] + floor))
@@ -383,7 +436,7 @@ def score_points(
         # (which a slow drift does not inflate)
         zd = (S[k, LM] - S[k, LV]) / max(S[k, SCL], floor)
         s_drift = _surprise(S, k, CH_DRIFT, math.log1p(abs(zd)), tau, learn and n > 30.0, settled)
-        S[k, LV] = _ew(S[k, LV], x, 0.0005, n)
+        S[k, LV] = _ew(S[k, LV], xd, 0.0005, n)
 
         # flat: the current run of identical values against the series' finished runs
         s_flat = 0.0
@@ -402,6 +455,8 @@ def score_points(
             S[k, E0] = _ew(S[k, E0], eb, 0.005, n - 1.0)
         S[k, LS] = _ew(S[k, LS], x, a_slow, n)
         _learn_seasonal(S, SEAS, k, t, x, calm)
+        if calm and s_var < CALM and not early:
+            _learn_spread(S, SEAS, k, b_spr, abs(r), huber)
         S[k, LAST_X] = x
 
         # --- likelihood stage: sustained moderate surprise ------------------------
@@ -441,14 +496,15 @@ def score_points(
         scale = sc
         if s_shift > s:
             s = s_shift
-            kind = K_SHIFT if abs(S[k, LF] - S[k, LM]) > 0.5 * abs(S[k, LF] - base) else K_DRIFT
+            lm = S[k, LM] + _offset(S, SEAS, k, t, model)
+            kind = K_SHIFT if abs(S[k, LF] - lm) > 0.5 * abs(S[k, LF] - base) else K_DRIFT
             expected = base
             scale = e_base
         s_drift *= hp[HP_W + 5]
         if s_drift > s:
             s = s_drift
             kind = K_DRIFT
-            expected = S[k, LV]
+            expected = S[k, LV] + _offset(S, SEAS, k, t, model)
             scale = max(S[k, SCL], floor)
         if s_var > s:
             s = s_var
@@ -461,6 +517,14 @@ def score_points(
         s_nov *= hp[HP_W_NOVEL]
         if s_nov > s:
             s = s_nov
+        if out_ch.shape[0] > 0:
+            out_ch[i, 0] = s_point
+            out_ch[i, 1] = s_shift
+            out_ch[i, 2] = s_var
+            out_ch[i, 3] = s_flat
+            out_ch[i, 4] = s_lk
+            out_ch[i, 5] = s_drift
+            out_ch[i, 6] = s_nov
         raw = min(max(s / (2.0 * hp[HP_S_HALF]), 0.0), 1.0)
         if n <= hp[HP_WARMUP]:
             raw = 0.0
