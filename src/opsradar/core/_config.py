@@ -64,6 +64,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rollup_1h_retention_days", 730.0, "Days 1-hour rollups (min, max, sum, count) kept."),
     Setting("maintenance_interval", 600.0, "Seconds between retention passes over the disk."),
     Setting(
+        "db_memory_mb",
+        256,
+        "Memory DuckDB may use for its buffer pool (MB); without a cap it keeps recently "
+        "written blocks up to 80% of RAM.",
+    ),
+    Setting(
         "max_series",
         200_000,
         "Most series held. Points of new series past the cap are refused and counted "
@@ -138,6 +144,7 @@ class Config:
     rollup_1m_retention_days: float = 30.0
     rollup_1h_retention_days: float = 730.0
     maintenance_interval: float = 600.0
+    db_memory_mb: int = 256
     max_series: int = 200_000
     max_series_per_prefix: int = 50_000
     series_prefix_depth: int = 2
@@ -236,6 +243,7 @@ def _validate_storage(config: Config) -> None:
         "rollup_1m_retention_days",
         "rollup_1h_retention_days",
         "maintenance_interval",
+        "db_memory_mb",
     ):
         if not getattr(config, name) > 0:
             raise ConfigError(f"{name} must be positive")

@@ -65,14 +65,17 @@ CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY DEFAULT nextval('event
 class Durable:
     """A DuckDB file. Thread-safe: one lock guards the one connection."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, memory_limit_mb: int = 256) -> None:
         self.path = path
+        self.memory_limit_mb = memory_limit_mb
         self._lock = threading.Lock()
         self._con = self._connect()
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
             con = duckdb.connect(str(self.path))
+            # the buffer pool defaults to 80% of RAM and would keep every block written
+            con.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MB'")
             con.execute(_SCHEMA)
             _migrate(con)
         except duckdb.Error as exc:

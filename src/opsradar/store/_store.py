@@ -82,6 +82,7 @@ class Store:
         retention: Retention | None = None,
         max_pending_points: int = 5_000_000,
         maintenance_interval: float = 600.0,
+        db_memory_mb: int = 256,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.data_dir = Path(data_dir)
@@ -93,6 +94,7 @@ class Store:
         self.max_pending_points = max_pending_points
         self.maintenance_interval = maintenance_interval
         self.clock = clock
+        self.db_memory_mb = db_memory_mb
         self.names: list[str] = []
         self._slots: dict[str, int] = {}
         self._persisted = 0  # slots [0, _persisted) have rows in the series table
@@ -125,6 +127,7 @@ class Store:
             ),
             max_pending_points=config.max_pending_points,
             maintenance_interval=config.maintenance_interval,
+            db_memory_mb=config.db_memory_mb,
         )
 
     # -- life cycle -------------------------------------------------------------------------
@@ -133,7 +136,7 @@ class Store:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create data directory {self.data_dir}: {exc}") from exc
-        self._durable = Durable(self.data_dir / DB_FILE)
+        self._durable = Durable(self.data_dir / DB_FILE, self.db_memory_mb)
         for series_id, name in self._durable.series():
             if series_id != len(self.names):
                 raise StoreError(f"series table is not dense at id {series_id}")
@@ -169,10 +172,14 @@ class Store:
     def resolve(self, names: list[str]) -> IntArray:
         """Slots for names, creating series for names not seen before; -1 for a new name the
         series cap refuses (see ``refusals``)."""
-        out = np.empty(len(names), dtype=np.int64)
         slots = self._slots
-        now = self.clock()
         with self._index_lock:
+            try:  # every name known (the usual case): one C-level pass
+                return np.fromiter(map(slots.__getitem__, names), np.int64, len(names))
+            except KeyError:
+                pass
+            out = np.empty(len(names), dtype=np.int64)
+            now = self.clock()
             for i, name in enumerate(names):
                 slot = slots.get(name)
                 if slot is None:
