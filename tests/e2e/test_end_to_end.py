@@ -111,7 +111,9 @@ def test_history_events_and_scores_survive_a_restart(tmp_path: Path) -> None:
         name = "hosts.web-001.cpu.user"
         before = _wait(
             lambda: (
-                (p := http.get(f"/api/v1/series/{name}").json()["points"]) and len(p) == 200 and p
+                (p := http.get(f"/api/v1/series/{name}").json().get("points"))
+                and len(p) == 200
+                and p
             )
         )
     assert first.stop() == 0
