@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from opsradar.core import InputError, SelfMetrics
 from opsradar.ingest import GraphiteServer, RecordingSink, StatsdServer, parse_points_json
 from opsradar.ingest._graphite import GraphiteParser
+from opsradar.ingest._names import NameCache
 from opsradar.ingest._pickle import PickleFraming, PickleParser
 from opsradar.ingest._statsd_parse import StatsdParser
 
@@ -159,8 +160,47 @@ def test_graphite_good_lines_around_bad_kept_exactly(good: list[bytes], bad: lis
     mixed = _interleave(good, bad)
     clean = GraphiteParser(clock=lambda: 1.0).parse(b"\n".join(good))
     noisy = GraphiteParser(clock=lambda: 1.0).parse(b"\n".join(mixed))
-    assert (noisy.names, noisy.ts, noisy.values) == (clean.names, clean.ts, clean.values)
+    assert noisy.points() == clean.points()
     assert sum(noisy.rejects.values()) == len(bad)
+
+
+GRAPHITE_ODD = st.sampled_from(
+    [b"", b"  ", b"a\t1 1", b"a 1 1\r", b" a 1 1", b"a  1 1", b"a 1 1 ", b"a 1e3 1", b"a +1 -1",
+     b"a -0 1", b"a 1. 1", b"a .5 1e9", b"a 1e 1", b"a 1 1e11", b"a 1 99999999999", b"a 1 -1.0",
+     b"a 1e400 1", b"a -1e400 1", b"a;b=c 1 1", b"k\xc3\xa9 1 1", b"a 1 +-1", b"a 1 .", b"a 1 -",
+     b"a 1 0.5", b"a.b 1 1", b"a 1 1e-3", b"a\x0b1 1", b"a\x0c1 1", b"a\x001 1 1", b"a 1 -1"]
+)  # fmt: skip
+
+
+@FUZZ
+@given(
+    st.lists(st.one_of(GRAPHITE_LINES, GRAPHITE_BAD, GRAPHITE_ODD), max_size=12),
+    st.booleans(),
+    st.integers(1, 6),
+)
+def test_graphite_bulk_path_equals_line_path(lines: list[bytes], newline: bool, cache: int) -> None:
+    """The bulk path either declines a buffer or parses exactly what the line path parses,
+    whatever the name cache holds; ``parse`` always matches the line path."""
+    data = b"\n".join(lines) + (b"\n" if newline else b"")
+    slow = GraphiteParser().parse_lines(data, 7.0)
+    parser = GraphiteParser(clock=lambda: 7.0)
+    parser._names = NameCache(limit=cache)
+    for _ in range(2):  # cold, then warm name cache
+        bulk = parser.parse_bulk(data, 7.0)
+        if bulk is not None:
+            assert bulk.points() == slow.points()
+            assert not slow.rejects and not bulk.rejects
+        full = parser.parse(data)
+        assert (full.points(), full.rejects) == (slow.points(), slow.rejects)
+
+
+@FUZZ
+@given(st.lists(GRAPHITE_LINES, min_size=1, max_size=20), st.booleans())
+def test_graphite_clean_buffers_take_the_bulk_path(lines: list[bytes], newline: bool) -> None:
+    data = b"\n".join(lines) + (b"\n" if newline else b"")
+    bulk = GraphiteParser().parse_bulk(data, 7.0)
+    assert bulk is not None
+    assert bulk.points() == GraphiteParser().parse_lines(data, 7.0).points()
 
 
 JSON_VALUES = st.recursive(

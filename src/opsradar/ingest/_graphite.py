@@ -2,6 +2,13 @@
 
 Like carbon: a timestamp of ``-1`` means "now"; the path may be tagged (``path;k=v``).
 Unlike carbon, a NaN value is counted as ``bad_value`` rather than skipped silently.
+
+A buffer is parsed in bulk when it is clean — every line exactly ``path value timestamp``
+separated by single spaces, plain decimal numbers, known good paths — with one ``split()``
+of the whole buffer, a check of where its spaces and newlines fall (numpy), and the numbers
+converted in one go. Anything else in the buffer (a bad line, a tab, a blank line, a value
+out of range) sends the whole buffer down the line-by-line path, which counts rejects by
+reason; both paths give the same points.
 """
 
 from __future__ import annotations
@@ -21,6 +28,13 @@ PROTOCOL = "graphite"
 MAX_LINE = MAX_NAME_LENGTH + 512
 
 
+#: Bytes a plain decimal number may hold (no ``_``, ``inf`` or ``nan``: those lines take the
+#: line-by-line path, which rejects them by reason).
+_DECIMAL = b"0123456789.eE+-"
+#: Whitespace other than space and newline (``bytes.split`` splits on these too).
+_OTHER_SPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
+
+
 @dataclass(slots=True)
 class Parsed:
     """Points parsed from one buffer, plus rejects by reason."""
@@ -29,6 +43,10 @@ class Parsed:
     ts: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     rejects: dict[str, int] = field(default_factory=dict)
+
+    def points(self) -> list[tuple[str, float, float]]:
+        """``(name, ts, value)`` of every point, in order (whichever path parsed them)."""
+        return list(zip(self.names, self.ts, self.values, strict=True))
 
     def reject(self, reason: str) -> None:
         self.rejects[reason] = self.rejects.get(reason, 0) + 1
@@ -50,8 +68,66 @@ class GraphiteParser:
         self._names = NameCache()
 
     def parse(self, data: bytes) -> Parsed:
-        out = Parsed()
         now = self._clock()
+        fast = self.parse_bulk(data, now)
+        return fast if fast is not None else self.parse_lines(data, now)
+
+    def parse_bulk(self, data: bytes, now: float) -> Parsed | None:
+        """The whole buffer at once, or None when any of it needs the line-by-line path."""
+        if not data.endswith(b"\n"):
+            data += b"\n"
+        if any(c in data for c in _OTHER_SPACE):
+            return None
+        tokens = data.split()
+        raw = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(raw == 10)
+        spaces = np.flatnonzero(raw == 32)
+        lines = len(newlines)
+        # Exactly two spaces inside each line and three non-empty fields per line.
+        if len(tokens) != 3 * lines or len(spaces) != 2 * lines or lines == 0:
+            return None
+        if (spaces[1::2] > newlines).any() or (spaces[2::2] < newlines[:-1]).any():
+            return None
+        raw_values, raw_ts = tokens[1::3], tokens[2::3]
+        if b"".join(raw_values).translate(None, _DECIMAL) or b"".join(raw_ts).translate(
+            None, _DECIMAL
+        ):
+            return None
+        try:
+            values, ts = list(map(float, raw_values)), list(map(float, raw_ts))
+        except ValueError:
+            return None
+        if not np.isfinite(values).all():
+            return None
+        times = np.array(ts)
+        now_ = times == -1
+        if not (now_ | ((times > 0) & (times < 1e11))).all():
+            return None
+        if now_.any():
+            times[now_] = now
+            ts = times.tolist()
+        names = self._paths(tokens[0::3])
+        if names is None:
+            return None
+        return Parsed(names, ts, values)
+
+    def _paths(self, raw: list[bytes]) -> list[str] | None:
+        known = self._names.paths
+        try:
+            return list(map(known.__getitem__, raw))
+        except KeyError:
+            pass
+        for path in set(raw).difference(known):
+            if len(path) > MAX_NAME_LENGTH or self._names.graphite(path) is None:
+                return None
+        try:
+            return list(map(known.__getitem__, raw))
+        except KeyError:  # the cache was cleared (a buffer of more names than it holds)
+            return None
+
+    def parse_lines(self, data: bytes, now: float) -> Parsed:
+        """Line by line: every bad line is counted by reason and the rest are kept."""
+        out = Parsed()
         for line in data.split(b"\n"):
             parts = line.split()
             if not parts:

@@ -52,6 +52,9 @@ class NameCache:
         #: Valid untagged StatsD keys only (the parser's fast path reads it directly).
         self.plain: dict[bytes, str] = {}
         self._graphite: dict[bytes, str | None] = {}
+        #: Valid Graphite paths no longer than ``MAX_NAME_LENGTH`` bytes only (the parser's
+        #: bulk path reads it directly).
+        self.paths: dict[bytes, str] = {}
 
     def statsd(self, key: bytes, tags: bytes = b"") -> str | None:
         """Canonical name of a StatsD key with DogStatsD tags, or None if invalid."""
@@ -81,6 +84,7 @@ class NameCache:
             return found  # type: ignore[return-value]
         if len(cache) >= self._limit:
             cache.clear()
+            self.paths.clear()
         name: str | None
         try:
             text = raw.decode("utf-8")
@@ -88,6 +92,8 @@ class NameCache:
         except (InputError, UnicodeDecodeError):
             name = None
         cache[raw] = name
+        if name is not None and len(raw) <= MAX_NAME_LENGTH:
+            self.paths[raw] = name
         return name
 
 

@@ -1,32 +1,72 @@
 """The hot window: a preallocated ring of float32 values (and their times and scores) per series.
 
 Graphs of recent data and the detector read from here; they never touch the durable store.
+
+Memory: the rings of ``RESERVE_SLOTS`` series are reserved up front as address space only
+(anonymous memory mapped without a commit charge: untouched pages are never backed), so
+growing to 100,000 series copies nothing and costs only the pages of the series in use; a
+slot's ring is filled with NaN when its first point arrives. Where the kernel refuses the
+reservation (``vm.overcommit_memory=2``), or past it, the window grows by doubling.
 """
 
 from __future__ import annotations
 
+import mmap
+import platform
+import sys
 import threading
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from opsradar.core import FloatArray, IntArray
 
+#: Series slots reserved as address space when the window is made (no memory until used).
+RESERVE_SLOTS = 1 << 20
+#: Most address space reserved for one array of the window.
+RESERVE_BYTES = 64 << 30
+_NORESERVE = getattr(
+    mmap,
+    "MAP_NORESERVE",
+    0x4000 if sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64") else 0,
+)
+
+
+def _lazy_zeros(shape: tuple[int, ...], dtype: Any) -> npt.NDArray[Any]:
+    """Zeros whose pages are only backed by memory once written."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if _NORESERVE and nbytes >= 1 << 20:
+        try:
+            flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _NORESERVE
+            buf = mmap.mmap(-1, nbytes, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+            if hasattr(mmap, "MADV_HUGEPAGE"):  # fewer page faults as series arrive
+                buf.madvise(mmap.MADV_HUGEPAGE)
+            return np.frombuffer(buf, dtype=dtype).reshape(shape)
+        except (OSError, ValueError):  # strict overcommit: the ordinary allocation below
+            pass
+    return np.zeros(shape, dtype=dtype)  # calloc: large blocks are lazily zeroed pages too
+
 
 class HotWindow:
-    """``points`` most recent points per series slot, growing in slots by doubling."""
+    """``points`` most recent points per series slot.
 
-    def __init__(self, points: int, capacity: int = 1024) -> None:
+    ``ts``, ``values`` and ``scores`` are ``(capacity, points)`` arrays; positions never
+    written hold NaN (ts, values) and 0 (scores) once a slot is in use, and 0 before.
+    """
+
+    def __init__(self, points: int, capacity: int = 1024, reserve: int = RESERVE_SLOTS) -> None:
         self.points = points
         self._lock = threading.Lock()
-        self._alloc(capacity)
+        most = max(1, RESERVE_BYTES // (8 * points))
+        self._alloc(max(capacity, min(reserve, most)))
 
     def _alloc(self, capacity: int) -> None:
-        self.ts = np.full((capacity, self.points), np.nan, dtype=np.float64)
-        self.values = np.full((capacity, self.points), np.nan, dtype=np.float32)
-        self.scores = np.zeros((capacity, self.points), dtype=np.float32)
-        self.head = np.zeros(capacity, dtype=np.int64)  # next write position
-        self.count = np.zeros(capacity, dtype=np.int64)  # points written, saturating at `points`
+        self.ts = _lazy_zeros((capacity, self.points), np.float64)
+        self.values = _lazy_zeros((capacity, self.points), np.float32)
+        self.scores = _lazy_zeros((capacity, self.points), np.float32)
+        self.head = _lazy_zeros((capacity,), np.int64)  # next write position
+        self.count = _lazy_zeros((capacity,), np.int64)  # points written, saturating at `points`
 
     @property
     def capacity(self) -> int:
@@ -37,10 +77,10 @@ class HotWindow:
         while capacity < need:
             capacity *= 2
         old = (self.ts, self.values, self.scores, self.head, self.count)
+        used = int(np.flatnonzero(old[4]).max(initial=-1)) + 1  # rows past it are untouched
         self._alloc(capacity)
-        n = old[3].shape[0]
-        self.ts[:n], self.values[:n], self.scores[:n] = old[0], old[1], old[2]
-        self.head[:n], self.count[:n] = old[3], old[4]
+        self.ts[:used], self.values[:used], self.scores[:used] = (a[:used] for a in old[:3])
+        self.head[:used], self.count[:used] = old[3][:used], old[4][:used]
 
     def append(
         self,
@@ -58,6 +98,11 @@ class HotWindow:
             order = np.argsort(slots, kind="stable")
             s = slots[order]
             starts = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+            uniq = s[starts]
+            fresh = uniq[self.count[uniq] == 0]
+            if len(fresh):  # first points of these slots: the rest of their rings is empty
+                self.ts[fresh] = np.nan
+                self.values[fresh] = np.nan
             run_len = np.diff(np.r_[starts, len(s)])
             rank = np.arange(len(s)) - np.repeat(starts, run_len)
             pos = (self.head[s] + rank) % self.points
@@ -65,7 +110,6 @@ class HotWindow:
             self.values[s, pos] = values[order]
             if scores is not None:
                 self.scores[s, pos] = scores[order]
-            uniq = s[starts]
             self.head[uniq] = (self.head[uniq] + run_len) % self.points
             self.count[uniq] = np.minimum(self.count[uniq] + run_len, self.points)
 
