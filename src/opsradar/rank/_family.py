@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z0-9_]*?[-_]?)\d+$")
 _STATSD_FAMILIES = ("stats.timers.", "stats.counters.", "stats.sets.")
 
 
+@functools.lru_cache(maxsize=1 << 18)  # names repeat on every refresh
 def family(name: str) -> str:
     path = name.partition(";")[0]
     if path.startswith(_STATSD_FAMILIES) and path.count(".") >= 3:
@@ -27,6 +29,7 @@ def family(name: str) -> str:
     return ".".join(parts)
 
 
+@functools.lru_cache(maxsize=1 << 18)  # names repeat on every refresh
 def entity(name: str) -> str | None:
     """The numbered thing a series belongs to (a host, a shard), if its path names one.
 
@@ -42,14 +45,15 @@ def entity(name: str) -> str | None:
     return None
 
 
-def scope_words(name: str) -> set[str]:
+@functools.lru_cache(maxsize=1 << 18)
+def scope_words(name: str) -> frozenset[str]:
     """Words of a series name that a deploy's ``service=...`` tag can match.
 
     >>> sorted(scope_words("hosts.checkout-004.cpu.user;dc=ams"))
     ['ams', 'checkout', 'cpu', 'dc', 'hosts', 'user']
     """
     words = re.split(r"[.;=_\-/:]+", name)
-    return {w for w in words if w and not w.isdigit() and not re.fullmatch(r"\d+", w)}
+    return frozenset(w for w in words if w and not w.isdigit())
 
 
 _STATSD_KIND = re.compile(r"^stats\.(?:timers|counters|gauges|sets)\.([A-Za-z0-9_\-]+)\.")
@@ -66,6 +70,7 @@ _STAT_WORDS = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 18)  # names repeat on every refresh
 def service(name: str) -> str | None:
     """The service a series belongs to: its host's name without the number, a StatsD
     namespace, or a ``service=`` label.
@@ -121,6 +126,7 @@ _TELLING = re.compile(r"^(mean|median|upper(_\d+)?|p\d+|rate|errors?)$")
 _HELPER = re.compile(r"^(sum|sum_squares|std|lower|count_ps|(count|mean|sum|sum_squares)_\d+)$")
 
 
+@functools.lru_cache(maxsize=1 << 18)  # names repeat on every refresh
 def telling(name: str) -> int:
     """How telling a series is to a person, for ordering a trend's series (lower first):
     a timer's mean, median or p90 before its count, before its sums and squares.
