@@ -43,10 +43,15 @@ EVENT_LOOKBACK = 3 * 86400.0
 
 
 class Pipeline:
-    """The sink ingest writes to. Receiving never waits: batches queue for one worker thread."""
+    """The sink ingest writes to: batches queue (bounded in points) for one worker thread."""
 
     def __init__(
-        self, store: Store, engine: Engine, metrics: SelfMetrics, max_points: int = 2_000_000
+        self,
+        store: Store,
+        engine: Engine,
+        metrics: SelfMetrics,
+        max_points: int = 2_000_000,
+        block_timeout: float = 10.0,
     ) -> None:
         self.store = store
         self.engine = engine
@@ -56,28 +61,40 @@ class Pipeline:
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
         self.max_points = max_points  # memory bound: points queued, whatever the batch sizes
         self._queued = 0
-        self._queued_lock = threading.Lock()
+        self._space = threading.Condition()
+        self.block_timeout = block_timeout
 
     def put(self, batch: PointBatch) -> None:
-        if len(batch) == 0:
+        """Queue a batch. When the queue is full, wait up to ``block_timeout`` seconds: a TCP
+        sender is slowed by its own flow control instead of losing data; past that, the
+        batch is dropped and counted as ``queue_full`` (memory stays bounded)."""
+        n = len(batch)
+        if n == 0:
             return
-        with self._queued_lock:
-            full = self._queued + len(batch) > self.max_points
+        deadline = time.monotonic() + self.block_timeout
+        with self._space:
+            while self._queued + n > self.max_points and self._queued > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._space.wait(left)
+            full = self._queued + n > self.max_points and self._queued > 0
             if not full:
-                self._queued += len(batch)
+                self._queued += n
         try:
             if full:
                 raise queue.Full
-            self._queue.put_nowait(batch)
+            self._queue.put(batch, timeout=max(0.001, deadline - time.monotonic()))
         except queue.Full:
             if not full:
                 self._dequeued([batch])
-            self.metrics.reject(batch.protocol, "queue_full", len(batch))
+            self.metrics.reject(batch.protocol, "queue_full", n)
         self.metrics.queue_depth.set(self._queue.qsize())
 
     def _dequeued(self, batches: list[PointBatch]) -> None:
-        with self._queued_lock:
+        with self._space:
             self._queued -= sum(len(b) for b in batches)
+            self._space.notify_all()
 
     def start(self) -> None:
         self._thread.start()
