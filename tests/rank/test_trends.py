@@ -191,3 +191,12 @@ def test_new_series_are_trends_tied_to_their_deploy() -> None:
     assert trend.kind == "new" and trend.deploy is not None and trend.deploy.id == 9
     assert trend.sentence.startswith(f"{names[0]} first appeared 2 min ago")
     assert "started 80 s after deploy checkout#7" in trend.sentence
+
+
+def test_a_stop_is_not_grouped_with_a_blip_of_the_same_metric_elsewhere() -> None:
+    names = ["hosts.auth-023.cpu.user", "hosts.auth-007.cpu.user"]
+    stopped = Episode(0, NOW - 600, NOW, 1.0, 1.0, 5.0, 5.0, 1.0, 0, "stopped", True)
+    blip = _ep(1, NOW - 590, 0.6, "spike")
+    trends = build_trends([stopped, blip], names, [], NOW)
+    assert sorted(t.kind for t in trends) == ["spike", "stopped"]
+    assert all(len(t.series) == 1 for t in trends)

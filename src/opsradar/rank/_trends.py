@@ -180,7 +180,9 @@ def _group(episodes: list[Episode], names: Sequence[str]) -> list[list[Episode]]
     anchored: dict[tuple[str, str], tuple[int, float]] = {}  # service -> first of its burst
     for i, ep in enumerate(eps):
         name = names[ep.slot]
-        keys: list[tuple[tuple[str, ...], float]] = [(("f", family(name)), GROUP_GAP)]
+        kind_class = ep.kind if ep.kind in ("stopped", "new") else "change"
+        # a stop, a first appearance and a change of value are never one trend
+        keys: list[tuple[tuple[str, ...], float]] = [(("f", family(name), kind_class), GROUP_GAP)]
         ent = entity(name)
         if ent is not None:
             keys.append((("e", ent, ep.kind), TOGETHER))
@@ -191,7 +193,7 @@ def _group(episodes: list[Episode], names: Sequence[str]) -> list[list[Episode]]
             chained[key] = (i, ep.start)
         svc = service(name)
         if svc is not None:
-            skey = (svc, ep.kind if ep.kind in ("stopped", "new") else "change")
+            skey = (svc, kind_class)
             anchor = anchored.get(skey)
             if anchor is not None and ep.start - anchor[1] <= TOGETHER:
                 parent[find(i)] = find(anchor[0])
