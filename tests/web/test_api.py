@@ -97,3 +97,10 @@ def test_board_has_a_json_twin(client: TestClient) -> None:
     assert "trends" in client.get("/", params={"format": "json"}).json()
     assert client.get("/").headers["content-type"].startswith("text/html")
     assert client.get("/metrics").text.startswith("# HELP")
+
+
+def test_times_out_of_range_are_rejected_not_crashed(client: TestClient) -> None:
+    for bad in ("-62135595901", "1e300", "nan", "soon"):
+        response = client.get("/api/v1/events", params={"until": bad})
+        assert response.status_code == 400, bad
+        assert "until" in response.json()["error"]["message"]

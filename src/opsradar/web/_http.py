@@ -56,6 +56,9 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+MAX_TIME = 1e11  # year 5138: beyond it, times are not times
+
+
 def time_arg(request: Request, key: str) -> float | None:
     raw = request.query_params.get(key)
     if raw is None or raw == "":
@@ -64,8 +67,8 @@ def time_arg(request: Request, key: str) -> float | None:
         value = float(raw)
     except ValueError as exc:
         raise InputError(f"'{key}' must be unix seconds, got {raw[:40]!r}") from exc
-    if not np.isfinite(value):
-        raise InputError(f"'{key}' must be finite")
+    if not np.isfinite(value) or not 0 <= value <= MAX_TIME:
+        raise InputError(f"'{key}' must be unix seconds between 0 and {MAX_TIME:.0f}")
     return value
 
 
