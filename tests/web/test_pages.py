@@ -178,6 +178,7 @@ def test_what_moved_with_a_series(client: TestClient, server: Server) -> None:
 def test_status_page_reports_the_tools_own_health(client: TestClient) -> None:
     status = client.get("/status", params={"format": "json"}).json()
     assert {"series", "rejected", "queue_depth", "board_compute_s"} <= set(status)
+    assert {"pending_points", "disk_bytes", "series_refused", "store_error"} <= set(status)
     assert "queue depth" in client.get("/status").text
 
 

@@ -278,7 +278,7 @@ def status_payload(ctx: WebContext) -> dict[str, Any]:
         "series": len(ctx.store.names),
         "points_received": received,
         "rejected": m.rejected_by_reason(),
-        "store_error": ctx.store.last_error,
+        **ctx.store.status(),
         "queue_depth": next(s.value for metric in m.queue_depth.collect() for s in metric.samples),
         "detector_mean_latency_s": None if not count else total / count,
         "uptime_s": round(time.monotonic() - _STARTED, 1),
