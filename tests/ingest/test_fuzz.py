@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from opsradar.core import InputError, SelfMetrics
 from opsradar.ingest import GraphiteServer, RecordingSink, StatsdServer, parse_points_json
 from opsradar.ingest._graphite import GraphiteParser
+from opsradar.ingest._graphite_scan import scan
 from opsradar.ingest._names import NameCache
 from opsradar.ingest._pickle import PickleFraming, PickleParser
 from opsradar.ingest._statsd_parse import StatsdParser
@@ -168,7 +169,11 @@ GRAPHITE_ODD = st.sampled_from(
     [b"", b"  ", b"a\t1 1", b"a 1 1\r", b" a 1 1", b"a  1 1", b"a 1 1 ", b"a 1e3 1", b"a +1 -1",
      b"a -0 1", b"a 1. 1", b"a .5 1e9", b"a 1e 1", b"a 1 1e11", b"a 1 99999999999", b"a 1 -1.0",
      b"a 1e400 1", b"a -1e400 1", b"a;b=c 1 1", b"k\xc3\xa9 1 1", b"a 1 +-1", b"a 1 .", b"a 1 -",
-     b"a 1 0.5", b"a.b 1 1", b"a 1 1e-3", b"a\x0b1 1", b"a\x0c1 1", b"a\x001 1 1", b"a 1 -1"]
+     b"a 1 0.5", b"a.b 1 1", b"a 1 1e-3", b"a\x0b1 1", b"a\x0c1 1", b"a\x001 1 1", b"a 1 -1",
+     b"a 9007199254740993 1", b"a 9007199254740992 1", b"a 1e22 1", b"a 1e23 1", b"a 1e-22 1",
+     b"a 1e-23 1", b"a 0.000000000000000000001 1", b"a 123456789012345678 1", b"a -0.0 1",
+     b"a 1.5 1e10", b"a 1 1700000000.5", b"a 1e0005 1", b"a 1e+5 1", b"a 5. 1", b"a -.5e-3 1",
+     b"a 1.2.3 1", b"a 1x 1", b"a 1e5x 1", b"a 0x10 1", b"a 1 1\x00", b"\xff 1 1", b"a 1 0"]
 )  # fmt: skip
 
 
@@ -195,11 +200,26 @@ def test_graphite_bulk_path_equals_line_path(lines: list[bytes], newline: bool, 
 
 
 @FUZZ
+@given(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["{!r}", "{:.3f}", "{:.6g}", "{:.15g}", "{:.17g}", "{:e}", "{:.0f}"]),
+)
+def test_graphite_scan_converts_numbers_exactly_as_float(x: float, fmt: str) -> None:
+    """The compiled scan gives the very double ``float()`` gives, or declines the buffer."""
+    text = fmt.format(x).encode()
+    got = scan(b"a " + text + b" 5\n", 1.0)
+    if got is not None:
+        assert got[0].tolist() == [float(text)] and str(got[0][0]) == str(float(text))
+        assert got[1].tolist() == [5.0]
+
+
+@FUZZ
 @given(st.lists(GRAPHITE_LINES, min_size=1, max_size=20), st.booleans())
 def test_graphite_clean_buffers_take_the_bulk_path(lines: list[bytes], newline: bool) -> None:
     data = b"\n".join(lines) + (b"\n" if newline else b"")
     bulk = GraphiteParser().parse_bulk(data, 7.0)
     assert bulk is not None
+    assert scan(data if newline else data + b"\n", 7.0) is not None  # the compiled path
     assert bulk.points() == GraphiteParser().parse_lines(data, 7.0).points()
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from opsradar.core import MAX_NAME_LENGTH, PointBatch, PointSink, SelfMetrics
+from opsradar.ingest._graphite_scan import scan
 from opsradar.ingest._names import NameCache
 from opsradar.ingest._net import LineFraming, TcpServer, UdpReader
 
@@ -76,6 +77,13 @@ class GraphiteParser:
         """The whole buffer at once, or None when any of it needs the line-by-line path."""
         if not data.endswith(b"\n"):
             data += b"\n"
+        scanned = scan(data, now)  # compiled: checks every line and converts the numbers
+        if scanned is not None:
+            names = self._paths(data.split()[0::3])
+            if names is None:
+                return None
+            return Parsed(names, scanned[1].tolist(), scanned[0].tolist())
+        # Not for the compiled scan (a long or odd number, ...): split in Python, then check.
         if any(c in data for c in _OTHER_SPACE):
             return None
         tokens = data.split()
@@ -212,6 +220,7 @@ class GraphiteServer:
         return self._tcp.port
 
     def start(self) -> None:
+        scan(b"warm 1 1\n", 0.0)  # compile (or load) the scan before the first read
         self._tcp.start("graphite-tcp")
 
     def stop(self) -> None:
@@ -240,6 +249,7 @@ class GraphiteUdpServer:
         return self._udp.port
 
     def start(self) -> None:
+        scan(b"warm 1 1\n", 0.0)
         self._udp.start("graphite-udp")
 
     def stop(self) -> None:

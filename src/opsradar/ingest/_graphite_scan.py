@@ -1,0 +1,126 @@
+"""One compiled pass over a buffer of Graphite plaintext: check and convert, or decline.
+
+``scan`` accepts a buffer only when every line is exactly ``path SP value SP timestamp LF``
+(single spaces, no other whitespace, no blank line) and every number is a plain decimal
+(``[+-]digits[.digits][e[+-]digits]``) small enough to convert exactly: at most 2**53 in
+its digits and a power of ten of at most 22 either way (Clinger's fast path: one exact
+integer times or over one exact power of ten, so one correctly rounded operation — the same
+double Python's ``float()`` gives). Values must be finite and timestamps ``-1`` ("now") or in
+``(0, 1e11)``. Anything else returns -1 and the caller takes a slower, general path.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_POW10 = np.array([10.0**k for k in range(23)])
+_EXACT = 2**53
+_SP, _LF = 32, 10
+
+
+@nb.njit(cache=True, inline="always")
+def _number(buf: np.ndarray, i: int, end: int, pow10: np.ndarray) -> tuple[float, bool]:
+    """The decimal in ``buf[i:end]`` and whether it converted exactly (else decline)."""
+    neg = False
+    c = buf[i]
+    if c == 43 or c == 45:  # + -
+        neg = c == 45
+        i += 1
+    mant = 0
+    digits = 0  # mantissa digits seen (incl. leading zeros)
+    scale = 0  # digits after the point
+    seen_point = False
+    while i < end:
+        c = buf[i]
+        if 48 <= c <= 57:
+            mant = mant * 10 + (c - 48)
+            if mant > _EXACT:
+                return 0.0, False
+            digits += 1
+            if seen_point:
+                scale += 1
+        elif c == 46 and not seen_point:  # .
+            seen_point = True
+        else:
+            break
+        i += 1
+    if digits == 0:
+        return 0.0, False
+    exp = 0
+    if i < end:
+        if buf[i] != 101 and buf[i] != 69:  # e E
+            return 0.0, False
+        i += 1
+        eneg = False
+        if i < end and (buf[i] == 43 or buf[i] == 45):
+            eneg = buf[i] == 45
+            i += 1
+        if i == end or end - i > 3:
+            return 0.0, False
+        while i < end:
+            c = buf[i]
+            if not 48 <= c <= 57:
+                return 0.0, False
+            exp = exp * 10 + (c - 48)
+            i += 1
+        if eneg:
+            exp = -exp
+    k = exp - scale
+    if k > 22 or k < -22:
+        return 0.0, False
+    x = float(mant)
+    x = x * pow10[k] if k >= 0 else x / pow10[-k]
+    return (-x if neg else x), True
+
+
+@nb.njit(cache=True)
+def _scan(
+    buf: np.ndarray, now: float, pow10: np.ndarray, values: np.ndarray, ts: np.ndarray
+) -> int:
+    n = buf.shape[0]
+    line = 0
+    i = 0
+    while i < n:
+        start = i  # the path: anything but whitespace, at least one byte
+        while i < n and buf[i] > 32:
+            i += 1
+        if i == start or i >= n or buf[i] != _SP:
+            return -1
+        i += 1
+        start = i
+        while i < n and buf[i] > 32:
+            i += 1
+        if i == start or i >= n or buf[i] != _SP:
+            return -1
+        value, ok = _number(buf, start, i, pow10)
+        if not ok:
+            return -1
+        i += 1
+        start = i
+        while i < n and buf[i] > 32:
+            i += 1
+        if i == start or i >= n or buf[i] != _LF:
+            return -1
+        t, ok = _number(buf, start, i, pow10)
+        if not ok:
+            return -1
+        if t == -1.0:
+            t = now
+        elif not (0.0 < t < 1e11):
+            return -1
+        i += 1
+        values[line] = value
+        ts[line] = t
+        line += 1
+    return line
+
+
+def scan(data: bytes, now: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(values, ts)`` of every line of ``data`` (which ends with a newline), or None."""
+    lines = data.count(b"\n")
+    values, ts = np.empty(lines), np.empty(lines)
+    got = _scan(np.frombuffer(data, dtype=np.uint8), now, _POW10, values, ts)
+    if got != lines:
+        return None
+    return values, ts
