@@ -11,6 +11,7 @@ a second and counts what is new as ``kernel_buffer``, so overload is visible, no
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -31,6 +32,23 @@ POLL_SECONDS = 0.1
 DROPS_EVERY = 1.0
 
 Reject = Callable[[str, int], None]
+
+
+class _Waker:
+    """Wakes a selector loop at once when its listener stops (instead of at its next poll)."""
+
+    def __init__(self) -> None:
+        self.r, self._w = socket.socketpair()
+        self.r.setblocking(False)
+        self._w.setblocking(False)
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._w.send(b"x")
+
+    def close(self) -> None:
+        self.r.close()
+        self._w.close()
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -72,6 +90,7 @@ class UdpReader:
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._waker: _Waker | None = None  # made by start()
         self.port = 0
 
     def start(self, name: str) -> None:
@@ -83,21 +102,28 @@ class UdpReader:
         sock.bind(self._addr)
         self.port = sock.getsockname()[1]
         self._sock = sock
+        self._waker = _Waker()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        if self._waker is not None:
+            self._waker.wake()
         if self._thread is not None:
             self._thread.join()
         if self._sock is not None:
             self._sock.close()
+        if self._waker is not None:
+            self._waker.close()
 
     def _run(self) -> None:
         assert self._sock is not None
         sock = self._sock
         poller = selectors.DefaultSelector()
         poller.register(sock, selectors.EVENT_READ)
+        assert self._waker is not None
+        poller.register(self._waker.r, selectors.EVENT_READ)
         recv = sock.recv
         dontwait = socket.MSG_DONTWAIT
         next_check = time.monotonic() + DROPS_EVERY
@@ -168,6 +194,7 @@ class TcpServer:
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._waker: _Waker | None = None  # made by start()
         self.port = 0
 
     def start(self, name: str) -> None:
@@ -178,30 +205,38 @@ class TcpServer:
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
         self._sock = sock
+        self._waker = _Waker()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        if self._waker is not None:
+            self._waker.wake()
         if self._thread is not None:
             self._thread.join()
         if self._sock is not None:
             self._sock.close()
+        if self._waker is not None:
+            self._waker.close()
 
     def _run(self) -> None:
         assert self._sock is not None
         sel = selectors.DefaultSelector()
         sel.register(self._sock, selectors.EVENT_READ, None)
+        waker = self._waker
+        assert waker is not None
+        sel.register(waker.r, selectors.EVENT_READ, waker)
         try:
             while not self._stop.is_set():
                 for key, _ in sel.select(POLL_SECONDS):
                     if key.data is None:
                         self._accept(sel)
-                    else:
+                    elif key.data is not waker:
                         self._read(sel, key.fileobj, key.data)  # type: ignore[arg-type]
         finally:
             for key in list(sel.get_map().values()):
-                if key.data is not None:
+                if key.data is not None and key.data is not waker:
                     self._close(sel, key.fileobj, key.data)  # type: ignore[arg-type]
             sel.close()
 
