@@ -75,6 +75,7 @@ class OpsradarDetector:
         w_novelty: float = 1.0,
         novelty_short: float = 0.15,
         novelty_long: float = 0.001,
+        repeat_rate: float = 0.01,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -94,6 +95,7 @@ class OpsradarDetector:
         hp[K.HP_W_NOVEL] = w_novelty
         hp[K.HP_NV_SHORT] = novelty_short
         hp[K.HP_NV_LONG] = novelty_long
+        hp[K.HP_REP] = repeat_rate
         self._hp = hp
         # per-point -log10 p of each channel when given n rows (analysis), else 0 rows
         self._channel_out = np.zeros((0, 7))

@@ -45,7 +45,7 @@ E0 = 12  # EW |x - baseline_m| for m = flat, daily, weekly
 E1 = 13
 E2 = 14
 RUN = 15  # consecutive identical values
-CHG = 16  # EW rate of value changes
+REP = 16  # EW rate of repeats (the next value equals the previous one)
 OUTRUN = 17  # signed count of consecutive same-sign outliers
 REF = 18  # refractory points left
 LK_S = 19  # likelihood stage: short mean of surprise
@@ -99,7 +99,8 @@ HP_W = 12  # channel weights 12..17 (point, shift, var, flat, likelihood, drift)
 HP_W_NOVEL = 18  # weight of the novelty channel
 HP_NV_SHORT = 19  # novelty likelihood: short mean
 HP_NV_LONG = 20  # novelty likelihood: long mean and variance
-N_HP = 21
+HP_REP = 21  # learning rate of the repeat rate
+N_HP = 22
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
@@ -132,7 +133,7 @@ def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
             S[k, CQ + 3 * c] = PRIOR_Q[c]
             S[k, CQ + 3 * c + 1] = PRIOR_M[c]
             S[k, CQ + 3 * c + 2] = 2.0 * PRIOR_M[c] ** 2
-        S[k, CHG] = 0.5
+        S[k, REP] = 0.5
         for b in range(N_SEAS):
             SEAS[k, b] = np.nan
 
@@ -439,13 +440,20 @@ def score_points(
         S[k, LV] = _ew(S[k, LV], xd, 0.0005, n)
 
         # flat: the current run of identical values against the series' finished runs
+        # and against the series' own rate of repeats (geometric tail): a run of equal
+        # low counts is only as surprising as this series' habit of repeating makes it
         s_flat = 0.0
-        if x == S[k, LAST_X]:
+        rep = x == S[k, LAST_X]
+        if rep:
             S[k, RUN] += 1.0
             s_flat = _surprise(S, k, CH_FLAT, S[k, RUN], tau, False, settled)
+            s_geo = -S[k, RUN] * math.log10(max(S[k, REP], 1e-6))
+            s_flat = min(s_flat, s_geo)
         else:
             _surprise(S, k, CH_FLAT, S[k, RUN], tau, learn, settled)
             S[k, RUN] = 0.0
+        if s_flat < CALM:
+            S[k, REP] = _ew(S[k, REP], 1.0 if rep else 0.0, hp[HP_REP], n - 1.0)
 
         # --- slow baselines learn after scoring -----------------------------------
         calm = s_shift < CALM or not settled  # spreads are learned from normal stretches
