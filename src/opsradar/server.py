@@ -180,7 +180,8 @@ class Board:
 
     def _episodes(self, now: float) -> list[Episode]:
         with self.pipeline.engine_lock:
-            return self.pipeline.engine.episodes(now)  # stopped series included
+            episodes = self.pipeline.engine.episodes(now)  # stopped series included
+        return [e for e in episodes if not self.store.is_deleted(e.slot)]
 
     def trends(self) -> list[Trend]:
         now = self.clock()

@@ -104,3 +104,11 @@ def test_times_out_of_range_are_rejected_not_crashed(client: TestClient) -> None
         response = client.get("/api/v1/events", params={"until": bad})
         assert response.status_code == 400, bad
         assert "until" in response.json()["error"]["message"]
+
+
+def test_delete_a_series_over_http(client: TestClient, server: Server) -> None:
+    client.post("/api/v1/points", json={"points": [{"name": "old.metric", "value": 1.0}]})
+    server.pipeline.drain()
+    assert client.delete("/api/v1/series/old.metric").json() == {"deleted": "old.metric"}
+    assert client.get("/api/v1/series/old.metric").status_code == 404
+    assert client.delete("/api/v1/series/old.metric").status_code == 404

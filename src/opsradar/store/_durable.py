@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS rollup_1h (series_id INTEGER NOT NULL, ts DOUBLE NOT 
     vmin DOUBLE NOT NULL, vmax DOUBLE NOT NULL, vsum DOUBLE NOT NULL, n BIGINT NOT NULL,
     smax REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS deleted_series (id INTEGER PRIMARY KEY);
 CREATE SEQUENCE IF NOT EXISTS event_ids START 1;
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY DEFAULT nextval('event_ids'),
     ts DOUBLE NOT NULL, what VARCHAR NOT NULL, tags VARCHAR[] NOT NULL, data VARCHAR NOT NULL,
@@ -167,6 +168,35 @@ class Durable:
                 self._recover()
                 raise StoreError(f"retention pass on {self.path} failed: {exc}") from exc
         return deleted
+
+    def delete_series(self, series_id: int) -> None:
+        """Remove every point and rollup of one series; remember it as deleted."""
+        with self._lock:
+            con = self._con
+            try:
+                con.execute("BEGIN")
+                for table in ("points", "rollup_1m", "rollup_1h"):
+                    con.execute(f"DELETE FROM {table} WHERE series_id = ?", [series_id])
+                con.execute("INSERT OR IGNORE INTO deleted_series VALUES (?)", [series_id])
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise StoreError(f"cannot delete series {series_id}: {exc}") from exc
+
+    def deleted(self) -> set[int]:
+        with self._lock:
+            return {row[0] for row in self._con.execute("SELECT id FROM deleted_series").fetchall()}
+
+    def undelete(self, series_ids: list[int]) -> None:
+        """Series that received points again are no longer deleted."""
+        with self._lock:
+            try:
+                self._con.executemany(
+                    "DELETE FROM deleted_series WHERE id = ?", [[i] for i in series_ids]
+                )
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot restore deleted series: {exc}") from exc
 
     def disk_bytes(self) -> int:
         """Bytes on disk: the database file and its write-ahead log."""

@@ -68,6 +68,16 @@ class HotWindow:
         self.head = _lazy_zeros((capacity,), np.int64)  # next write position
         self.count = _lazy_zeros((capacity,), np.int64)  # points written, saturating at `points`
 
+    def clear(self, slot: int) -> None:
+        """Forget every point of one slot (its series was deleted)."""
+        with self._lock:
+            if slot < self.capacity:
+                self.head[slot] = 0
+                self.count[slot] = 0
+                self.ts[slot] = np.nan
+                self.values[slot] = np.nan
+                self.scores[slot] = 0.0
+
     @property
     def capacity(self) -> int:
         return int(self.head.shape[0])

@@ -98,6 +98,8 @@ class Store:
         self.names: list[str] = []
         self._slots: dict[str, int] = {}
         self._persisted = 0  # slots [0, _persisted) have rows in the series table
+        self._deleted: set[int] = set()  # slots deleted by an admin and not seen since
+        self._revived: list[int] = []  # deleted slots that received points again
         self._pending: deque[tuple[IntArray, FloatArray, FloatArray, FloatArray]] = deque()
         self._pending_points = 0
         self._pending_lock = threading.Lock()
@@ -144,6 +146,7 @@ class Store:
             self._slots[name] = series_id
             self.limits.add(name)
         self._persisted = len(self.names)
+        self._deleted = self._durable.deleted()
         self.metrics.series.set(len(self.names))
         slots, ts, values, scores = self._durable.tail(self.hot.points)
         self.hot.append(slots, ts, values, scores)
@@ -175,22 +178,31 @@ class Store:
         slots = self._slots
         with self._index_lock:
             try:  # every name known (the usual case): one C-level pass
-                return np.fromiter(map(slots.__getitem__, names), np.int64, len(names))
+                out = np.fromiter(map(slots.__getitem__, names), np.int64, len(names))
             except KeyError:
-                pass
-            out = np.empty(len(names), dtype=np.int64)
-            now = self.clock()
-            for i, name in enumerate(names):
-                slot = slots.get(name)
-                if slot is None:
-                    if not self.limits.admit(name, now):
-                        out[i] = -1
-                        continue
-                    slot = len(self.names)
-                    self.names.append(name)
-                    slots[name] = slot
-                out[i] = slot
+                out = self._resolve_new(names)
+            if self._deleted:
+                back = self._deleted.intersection(out.tolist())
+                self._deleted -= back
+                self._revived.extend(back)
             self.metrics.series.set(len(self.names))
+        return out
+
+    def _resolve_new(self, names: list[str]) -> IntArray:
+        """The slow path of ``resolve`` (caller holds the index lock): new names get slots."""
+        slots = self._slots
+        out = np.empty(len(names), dtype=np.int64)
+        now = self.clock()
+        for i, name in enumerate(names):
+            slot = slots.get(name)
+            if slot is None:
+                if not self.limits.admit(name, now):
+                    out[i] = -1
+                    continue
+                slot = len(self.names)
+                self.names.append(name)
+                slots[name] = slot
+            out[i] = slot
         return out
 
     def refusals(self) -> Refusals:
@@ -237,6 +249,10 @@ class Store:
             slots, ts, values, scores = (np.empty(0, t) for t in (np.int64, float, float, float))
         try:
             self.db.write(new, slots, ts, values, scores)
+            with self._index_lock:
+                revived, self._revived = self._revived, []
+            if revived:
+                self.db.undelete(revived)
         except StoreError as exc:
             self._failed(exc)
             with self._pending_lock:  # keep them for the next try
@@ -288,7 +304,7 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
     def slot(self, name: str) -> int:
         slot = self._slots.get(name)
-        if slot is None:
+        if slot is None or slot in self._deleted:
             raise NotFound(f"no series named {name!r}")
         return slot
 
@@ -302,8 +318,22 @@ class Store:
         else:
             rx = re.compile(fnmatch.translate(pattern))
         with self._index_lock:
-            names = list(self.names)
+            names = [n for i, n in enumerate(self.names) if i not in self._deleted]
         return sorted(n for n in names if rx.search(n) if regex or rx.match(n))[:limit]
+
+    def is_deleted(self, slot: int) -> bool:
+        return slot in self._deleted
+
+    def delete(self, name: str) -> None:
+        """Delete a series' history (disk and memory). It comes back if new points arrive."""
+        slot = self.slot(name)
+        if slot in self._deleted:
+            raise NotFound(f"no series named {name!r}")
+        self.flush()  # its pending points are written, then removed with the rest
+        self.db.delete_series(slot)
+        self.hot.clear(slot)
+        with self._index_lock:
+            self._deleted.add(slot)
 
     def read(self, name: str, start: float | None = None, until: float | None = None) -> SeriesData:
         """One series between ``start`` and ``until`` (default: the last 24 h to now).

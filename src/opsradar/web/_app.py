@@ -108,6 +108,13 @@ def _api_routes(app: FastAPI, ctx: WebContext) -> None:
         """Points of one series: ``{"name", "resolution", "points": [[ts, value], ...]}``."""
         return _series_payload(ctx, name, request)
 
+    @app.delete("/api/v1/series/{name:path}", tags=["series"])
+    def delete_series(name: str) -> dict[str, Any]:
+        """Delete a series' history, on disk and in memory (admin token when tokens are set).
+        The name comes back if the series sends points again."""
+        ctx.store.delete(name)
+        return {"deleted": name}
+
     @app.post("/api/v1/events", status_code=201, tags=["events"])
     async def post_event(request: Request) -> dict[str, Any]:
         """Record a deploy or other event: ``{"what", "tags", "when"?, "data"?, "expect"?}``.
