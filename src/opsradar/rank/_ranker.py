@@ -28,6 +28,7 @@ NEW_BASELINE = 1800.0  # ...if opsradar had been receiving other series for this
 SAME_VISIT = 600.0  # board views closer than this are one visit
 SEEN_KEEP = 5000  # trends kept for their stable URLs after they leave the board
 WEEK = 7 * 86400.0
+_DAEMON_OWN = ("stats.statsd.", "stats.counters.statsd.", "stats.gauges.statsd.", "statsd.")
 _ERRORISH = ("error", "fail", "exception", "5xx", "timeout", "panic", "reject")
 
 
@@ -163,6 +164,8 @@ class Ranker:
         out = []
         for k in np.flatnonzero(young):
             name = self.store.names[k]
+            if name.startswith(_DAEMON_OWN):  # the StatsD listener's own bookkeeping
+                continue
             score = 0.9 if any(w in name.lower() for w in _ERRORISH) else 0.6
             t0, last = float(first[k]), float(values[k, (head[k] - 1) % hot.points])
             out.append(
