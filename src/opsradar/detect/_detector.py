@@ -76,6 +76,7 @@ class OpsradarDetector:
         novelty_short: float = 0.15,
         novelty_long: float = 0.001,
         repeat_rate: float = 0.01,
+        ztail_step: float = 0.003,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -96,6 +97,7 @@ class OpsradarDetector:
         hp[K.HP_NV_SHORT] = novelty_short
         hp[K.HP_NV_LONG] = novelty_long
         hp[K.HP_REP] = repeat_rate
+        hp[K.HP_ZSTEP] = ztail_step
         self._hp = hp
         # per-point -log10 p of each channel when given n rows (analysis), else 0 rows
         self._channel_out = np.zeros((0, 7))

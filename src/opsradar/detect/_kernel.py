@@ -66,7 +66,9 @@ PSUM2 = 33
 PCNT1 = 34
 PCNT2 = 35
 CQ = 36  # calibrators: (quantile, mean excess, mean squared excess) x 5 channels
-NF = CQ + 3 * 5
+LQ = CQ + 3 * 5  # likelihood stage: upper quantiles (90, 99, 99.9 %) of its z ...
+NQ = LQ + 3  # ... and of the novelty stage's z
+NF = NQ + 3
 
 N_CHANNELS = 5
 CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT, CH_DRIFT = 0, 1, 2, 3, 4
@@ -100,7 +102,8 @@ HP_W_NOVEL = 18  # weight of the novelty channel
 HP_NV_SHORT = 19  # novelty likelihood: short mean
 HP_NV_LONG = 20  # novelty likelihood: long mean and variance
 HP_REP = 21  # learning rate of the repeat rate
-N_HP = 22
+HP_ZSTEP = 22  # likelihood stages' empirical tails: quantile tracker step, in z
+N_HP = 23
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
@@ -115,6 +118,11 @@ MAX_M = np.array([2.0, 2.0, 2.0, 1000.0, 2.0])
 RATE = np.array([1.0, 1.0, 1.0, 1.0, 0.02])
 CALM = 2.5  # -log10 p above which a point does not teach the spreads
 QSTEP = 0.1  # quantile tracker step, in mean excesses
+# empirical tails of the likelihood stages: tracked quantile levels of z, and where they
+# start and floor - where the Gaussian-shaped score 0.5 z^2 log10(e) reaches 1, 2, 3, so
+# a series is never scored more harshly than by that score, only more leniently
+ZP = np.array([0.9, 0.99, 0.999])
+ZQ0 = np.array([2.1460, 3.0349, 3.7169])
 LOG10E = 0.4342944819032518
 
 
@@ -134,6 +142,9 @@ def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
             S[k, CQ + 3 * c + 1] = PRIOR_M[c]
             S[k, CQ + 3 * c + 2] = 2.0 * PRIOR_M[c] ** 2
         S[k, REP] = 0.5
+        for j in range(3):
+            S[k, LQ + j] = ZQ0[j]
+            S[k, NQ + j] = ZQ0[j]
         for b in range(N_SEAS):
             SEAS[k, b] = np.nan
 
@@ -172,6 +183,40 @@ def _surprise(
             m1 = min(max(m1 + lr * 0.05 * (y - m1), MIN_M[ch]), MAX_M[ch])
             S[k, j + 1] = m1
             S[k, j + 2] = max(S[k, j + 2] + lr * 0.05 * (y * y - S[k, j + 2]), m1 * m1)
+    return s
+
+
+@nb.njit(cache=True, inline="always")
+def _ztail(S: np.ndarray, k: int, j0: int, z: float, step: float) -> float:
+    """-log10 p of a likelihood stage's ``z`` under its own empirical tail, then learn.
+
+    Three tracked upper quantiles of ``z`` (90, 99, 99.9 %), never below ``ZQ0``;
+    ``-log10 p`` is linear in ``z**2`` between them and past the top one (a Gaussian-shaped
+    tail with the series' own scale). A series whose short means are often high (bursty,
+    autocorrelated surprise) gets a wider tail and stops over-alarming; a well-behaved one
+    keeps ``0.5 z**2 log10(e)`` exactly.
+    """
+    s = 0.0
+    if z > 0.0:
+        z2 = z * z
+        q1 = S[k, j0]
+        q2 = S[k, j0 + 1]
+        q3 = S[k, j0 + 2]
+        if z <= q1:
+            s = z2 / (q1 * q1)
+        elif z <= q2:
+            s = 1.0 + (z2 - q1 * q1) / (q2 * q2 - q1 * q1)
+        else:
+            s = 2.0 + (z2 - q2 * q2) / (q3 * q3 - q2 * q2)
+    if step > 0.0:
+        lo = -1e300
+        for j in range(3):
+            p = ZP[j]
+            q = S[k, j0 + j]
+            q += step * (p if z > q else -(1.0 - p))
+            q = max(q, lo + 0.1, ZQ0[j])
+            S[k, j0 + j] = q
+            lo = q
     return s
 
 
@@ -477,8 +522,7 @@ def score_points(
         sd = math.sqrt(S[k, LK_V]) * math.sqrt(hp[HP_LK_SHORT] / (2.0 - hp[HP_LK_SHORT]))
         if n > 50.0 and sd > 0.0:
             zl = (S[k, LK_S] - S[k, LK_M]) / (sd + 0.05)
-            if zl > 0.0:
-                s_lk = 0.5 * zl * zl * LOG10E  # Gaussian tail, -log10
+            s_lk = _ztail(S, k, LQ, zl, hp[HP_ZSTEP])  # its own Gaussian-shaped tail
         # --- novelty: the rate of never-seen value contexts against its usual rate --
         u = _novelty(S, NV, k, x, n)
         a_ns = hp[HP_NV_SHORT]
@@ -487,8 +531,7 @@ def score_points(
         if n > 100.0:
             sd = math.sqrt(S[k, NV_V]) * math.sqrt(a_ns / (2.0 - a_ns))
             zn = (S[k, NV_S] - S[k, NV_M]) / (sd + 0.02)
-            if zn > 0.0:
-                s_nov = 0.5 * zn * zn * LOG10E
+            s_nov = _ztail(S, k, NQ, zn, hp[HP_ZSTEP])
         dn = u - S[k, NV_M]
         S[k, NV_M] += hp[HP_NV_LONG] * dn
         S[k, NV_V] += hp[HP_NV_LONG] * (dn * dn - S[k, NV_V])
