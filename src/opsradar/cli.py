@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -112,10 +115,20 @@ def serve(config_file: str | None, **flags: Any) -> None:
 def demo(
     config_file: str | None, seed: int, hosts: int, backfill_hours: float, **flags: Any
 ) -> None:
-    """Run the server fed by a simulated fleet (hosts, services, deploys, incidents)."""
+    """Run the server fed by a simulated fleet (hosts, services, deploys, incidents).
+
+    Without --data-dir the demo writes to a new temporary directory: its six hours of
+    backfilled history never mix with a real data directory or with an earlier demo."""
     if flags.get("flush_interval") is None:
         flags["flush_interval"] = 10.0
     config = _config(config_file, **flags)
+    if (
+        flags.get("data_dir") is None
+        and config_file is None
+        and "OPSRADAR_DATA_DIR" not in os.environ
+    ):
+        config = dataclasses.replace(config, data_dir=tempfile.mkdtemp(prefix="opsradar-demo-"))
+        click.echo(f"demo data: {config.data_dir}", err=True)
 
     def feed(server: Any) -> None:
         from opsradar.demo import start_demo_traffic

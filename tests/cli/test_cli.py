@@ -56,3 +56,24 @@ def test_unknown_detector_fails_before_any_socket_opens(tmp_path: Path) -> None:
 def test_bad_flag_values_are_usage_errors() -> None:
     result = _run("serve", "--http-port", "99999")
     assert result.returncode == 2 and "http_port" in result.stderr
+
+
+def test_demo_without_a_data_dir_writes_to_a_fresh_temporary_one() -> None:
+    ports = ["--http-port", "0", "--statsd-port", "0", "--graphite-port", "0"]
+    ports += ["--statsd-tcp-port", "-1", "--graphite-udp-port", "-1", "--pickle-port", "-1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opsradar.cli", "demo", *ports, "--hosts", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("demo data: "), first
+        path = Path(first.removeprefix("demo data: ").strip())
+        assert path.name.startswith("opsradar-demo-") and path.is_dir()
+        assert not Path("opsradar-data").exists() or Path("opsradar-data").resolve() != path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
