@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "opsradar"
 ORDER = ["core", "ingest", "store", "detect", "rank", "web"]
 ALLOWED = {stage: set(ORDER[: i + 1]) for i, stage in enumerate(ORDER)}
 ALLOWED["simulate"] = {"core", "simulate"}  # a client of the server, not a stage
-WIRING = {"server.py", "cli.py", "demo.py", "__init__.py", "__main__.py"}
+WIRING = {"server.py", "cli.py", "demo.py", "importer.py", "__init__.py", "__main__.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -164,5 +164,52 @@ def detect(file: TextIO, threshold: float) -> None:
         click.echo(f"opsradar detect: note: ... and {len(notes) - 10} more", err=True)
 
 
+@main.command(name="import")
+@click.argument("file", default="-")
+@click.option("--server", default="http://127.0.0.1:8080", show_default=True, help="opsradar URL.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["auto", "csv", "graphite"]), default="auto",
+    show_default=True, help="CSV `name,timestamp,value` (or `timestamp,value` with --name), "
+    "or Graphite lines `path value timestamp`.",
+)  # fmt: skip
+@click.option("--name", help="Series name for a two-column CSV `timestamp,value`.")
+@click.option(
+    "--token", envvar="OPSRADAR_WRITE_TOKEN", help="Write token, if the server needs one."
+)
+def import_(file: str, server: str, fmt: str, name: str | None, token: str | None) -> None:
+    """Bulk-load a CSV or Graphite-line FILE (or - for stdin) into a running server, with a
+    progress bar. Bad lines are skipped and reported with their line numbers (exit 1)."""
+    import httpx
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from opsradar.importer import import_file, open_text
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        size = os.path.getsize(file) if file != "-" else None
+        stream = open_text(file)
+    except OSError as exc:
+        raise click.ClickException(f"{file}: {exc.strerror}") from exc
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn())
+    with (
+        stream,
+        httpx.Client(base_url=server, headers=headers, timeout=60) as client,
+        Progress(*columns, TimeRemainingColumn(), transient=True) as bar,
+    ):
+        task = bar.add_task(f"importing {file}", total=size)
+        try:
+            report = import_file(stream, client, fmt, name, lambda n: bar.advance(task, n))
+        except (InputError, httpx.HTTPError) as exc:
+            click.echo(f"opsradar import: {exc}", err=True)
+            sys.exit(2)
+    click.echo(f"imported {report.points} points from {file}", err=True)
+    if report.bad:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in report.bad.most_common())
+        click.echo(f"skipped {sum(report.bad.values())} bad lines: {reasons}", err=True)
+        for example in report.examples:
+            click.echo(f"  {example}", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()
