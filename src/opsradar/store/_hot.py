@@ -5,7 +5,7 @@ Graphs of recent data and the detector read from here; they never touch the dura
 Memory: the rings of ``RESERVE_SLOTS`` series are reserved up front as address space only
 (anonymous memory mapped without a commit charge: untouched pages are never backed), so
 growing to 100,000 series copies nothing and costs only the pages of the series in use; a
-slot's ring is filled with NaN when its first point arrives. Where the kernel refuses the
+slot's values are set to NaN when its first point arrives. Where the kernel refuses the
 reservation (``vm.overcommit_memory=2``), or past it, the window grows by doubling.
 """
 
@@ -51,8 +51,9 @@ def _lazy_zeros(shape: tuple[int, ...], dtype: Any) -> npt.NDArray[Any]:
 class HotWindow:
     """``points`` most recent points per series slot.
 
-    ``ts``, ``values`` and ``scores`` are ``(capacity, points)`` arrays; positions never
-    written hold NaN (ts, values) and 0 (scores) once a slot is in use, and 0 before.
+    ``ts``, ``values`` and ``scores`` are ``(capacity, points)`` arrays; a position never
+    written holds a NaN value once its slot is in use (readers of whole rings skip points
+    whose value is not finite), and zeros before; its time and score are 0 or NaN.
     """
 
     def __init__(self, points: int, capacity: int = 1024, reserve: int = RESERVE_SLOTS) -> None:
@@ -111,7 +112,6 @@ class HotWindow:
             uniq = s[starts]
             fresh = uniq[self.count[uniq] == 0]
             if len(fresh):  # first points of these slots: the rest of their rings is empty
-                self.ts[fresh] = np.nan
                 self.values[fresh] = np.nan
             run_len = np.diff(np.r_[starts, len(s)])
             rank = np.arange(len(s)) - np.repeat(starts, run_len)

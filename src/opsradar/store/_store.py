@@ -17,8 +17,9 @@ import logging
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
+from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -189,21 +190,24 @@ class Store:
         return out
 
     def _resolve_new(self, names: list[str]) -> IntArray:
-        """The slow path of ``resolve`` (caller holds the index lock): new names get slots."""
+        """The slow path of ``resolve`` (caller holds the index lock): new names get slots in
+        the order they first appear; every point of a name the cap refuses is a refusal."""
         slots = self._slots
-        out = np.empty(len(names), dtype=np.int64)
         now = self.clock()
-        for i, name in enumerate(names):
-            slot = slots.get(name)
-            if slot is None:
-                if not self.limits.admit(name, now):
-                    out[i] = -1
-                    continue
-                slot = len(self.names)
+        refused: set[str] = set()
+        for name in dict.fromkeys(names):  # each distinct name once, in order
+            if name in slots:
+                continue
+            if self.limits.admit(name, now):
+                slots[name] = len(self.names)
                 self.names.append(name)
-                slots[name] = slot
-            out[i] = slot
-        return out
+            else:
+                refused.add(name)
+        if refused:  # the later points of a refused name are refused (and counted) too
+            for name, n in Counter(n for n in names if n in refused).items():
+                for _ in range(n - 1):
+                    self.limits.admit(name, now)
+        return np.fromiter(map(slots.get, names, repeat(-1, len(names))), np.int64, len(names))
 
     def refusals(self) -> Refusals:
         with self._index_lock:
