@@ -100,3 +100,20 @@ def test_a_gap_alone_is_not_an_anomaly() -> None:
     _, scores = _run(ts, x)
     after_gaps = [401, 901]
     assert scores[after_gaps].max() < 0.5
+
+
+def test_runs_of_equal_low_counts_are_habit() -> None:
+    """Low counts (a quiet night of a Poisson series) repeat values often: runs of equal
+    counts are scored against the series' own repeat rate, not as a stuck gauge."""
+    flat = 0
+    n_judged = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        ts = 1.7e9 + np.arange(8000) * 300.0
+        lam = 0.5 + 10.0 * np.clip(np.sin(2 * np.pi * ts / 86400.0), 0.0, None) ** 2
+        x = rng.poisson(lam).astype(float)
+        eng, _ = _run(ts, x)
+        eps = eng.episodes(ts[-1], keep=1e12)
+        flat += sum(e.kind == "flatline" and e.start >= ts[LEARN] for e in eps)
+        n_judged += len(x) - LEARN
+    assert flat / n_judged < 1 / 5000
