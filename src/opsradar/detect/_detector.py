@@ -77,6 +77,7 @@ class OpsradarDetector:
         novelty_long: float = 0.001,
         repeat_rate: float = 0.01,
         ztail_step: float = 0.003,
+        resolution: float = 1.0,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -98,6 +99,7 @@ class OpsradarDetector:
         hp[K.HP_NV_LONG] = novelty_long
         hp[K.HP_REP] = repeat_rate
         hp[K.HP_ZSTEP] = ztail_step
+        hp[K.HP_RES] = resolution
         self._hp = hp
         # per-point -log10 p of each channel when given n rows (analysis), else 0 rows
         self._channel_out = np.zeros((0, 7))

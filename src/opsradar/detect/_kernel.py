@@ -68,7 +68,8 @@ PCNT2 = 35
 CQ = 36  # calibrators: (quantile, mean excess, mean squared excess) x 5 channels
 LQ = CQ + 3 * 5  # likelihood stage: upper quantiles (90, 99, 99.9 %) of its z ...
 NQ = LQ + 3  # ... and of the novelty stage's z
-NF = NQ + 3
+RES = NQ + 3  # value resolution: the smallest non-zero step between values seen
+NF = RES + 1
 
 N_CHANNELS = 5
 CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT, CH_DRIFT = 0, 1, 2, 3, 4
@@ -103,7 +104,8 @@ HP_NV_SHORT = 19  # novelty likelihood: short mean
 HP_NV_LONG = 20  # novelty likelihood: long mean and variance
 HP_REP = 21  # learning rate of the repeat rate
 HP_ZSTEP = 22  # likelihood stages' empirical tails: quantile tracker step, in z
-N_HP = 23
+HP_RES = 23  # spread floor, in value resolutions
+N_HP = 24
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
@@ -436,7 +438,7 @@ def score_points(
             S[k, LAST_TS] = t
         # --- score: channels -----------------------------------------------------
         floor = 1e-9 * (abs(S[k, LS]) + 1e-3)
-        sc = max(S[k, SCF], floor)
+        sc = max(S[k, SCF], floor, hp[HP_RES] * S[k, RES])
         if gapf > 2.0:
             sc *= math.sqrt(min(gapf, 100.0) / 2.0)
         b_spr = N_SPREAD + _bucket(t, 1)
@@ -510,6 +512,9 @@ def score_points(
         _learn_seasonal(S, SEAS, k, t, x, calm)
         if calm and s_var < CALM and not early:
             _learn_spread(S, SEAS, k, b_spr, abs(r), huber)
+        step = abs(x - S[k, LAST_X])
+        if step > 0.0 and (step < S[k, RES] or S[k, RES] == 0.0):
+            S[k, RES] = step
         S[k, LAST_X] = x
 
         # --- likelihood stage: sustained moderate surprise ------------------------
