@@ -200,3 +200,11 @@ def test_a_stop_is_not_grouped_with_a_blip_of_the_same_metric_elsewhere() -> Non
     trends = build_trends([stopped, blip], names, [], NOW)
     assert sorted(t.kind for t in trends) == ["spike", "stopped"]
     assert all(len(t.series) == 1 for t in trends)
+
+
+def test_blips_of_one_metric_minutes_apart_on_other_hosts_are_not_one_change() -> None:
+    names = [f"hosts.api-{i:03d}.disk.used_pct" for i in range(4)]
+    together = [_ep(i, NOW - 600 + 20 * i) for i in range(3)]  # one change reaching 3 hosts
+    later = _ep(3, NOW - 600 + 300, 0.6, "spike")  # another host, five minutes on
+    trends = build_trends([*together, later], names, [], NOW)
+    assert sorted(len(t.series) for t in trends) == [1, 3]

@@ -16,7 +16,10 @@ from opsradar.rank._history import EpisodeHistory
 from opsradar.rank._mute import Mute, declared_mute, rule_mute
 from opsradar.store import FeedbackRule
 
-GROUP_GAP = 600.0  # episodes of one family starting within this many seconds are one trend
+GROUP_GAP = 600.0  # a trend's id is stable within this many seconds of its start
+FAMILY_GAP = 180.0  # episodes of one family starting this close (chained) are one trend: a
+# fleet-wide change reaches its hosts within a few flushes; unrelated blips of the same metric
+# minutes apart on other hosts are not the same change
 MIN_SILENCE = 90.0  # seconds without a point before a stopped series is shown
 TOGETHER = 60.0  # episodes of one host and kind, or of one service, starting this close
 DEPLOY_HORIZON = 7200.0  # a deploy further back than this is not "the nearest deploy"
@@ -138,7 +141,7 @@ def build_trends(
     """Group episodes into trends, score each, order by severity (stable for unchanged data).
 
     Two episodes are one trend when they are of one family (a timer's statistics, a metric
-    across numbered hosts) and start within ``GROUP_GAP`` of each other, when they are of
+    across numbered hosts) and start within ``FAMILY_GAP`` of each other, when they are of
     one entity (the same host) and the same kind and start within ``TOGETHER`` seconds, or
     when they are of one service and start within ``TOGETHER`` seconds of the first.
 
@@ -182,7 +185,7 @@ def _group(episodes: list[Episode], names: Sequence[str]) -> list[list[Episode]]
         name = names[ep.slot]
         kind_class = ep.kind if ep.kind in ("stopped", "new") else "change"
         # a stop, a first appearance and a change of value are never one trend
-        keys: list[tuple[tuple[str, ...], float]] = [(("f", family(name), kind_class), GROUP_GAP)]
+        keys: list[tuple[tuple[str, ...], float]] = [(("f", family(name), kind_class), FAMILY_GAP)]
         ent = entity(name)
         if ent is not None:
             keys.append((("e", ent, ep.kind), TOGETHER))
