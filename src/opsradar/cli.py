@@ -91,7 +91,13 @@ def _run_server(config: Config, after_start: Callable[[Any], None] | None = None
     _announce(server.ports, config.host)
     if after_start is not None:
         after_start(server)
-    server.serve()
+    server.serve()  # returns after a clean stop: points flushed, state checkpointed, files closed
+    # Skip the interpreter's teardown of a large heap (~0.4 s at 100,000 series, measured in
+    # bench/ingest): nothing is left to write.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @click.group()
