@@ -143,3 +143,26 @@ def test_what_moved_ranks_every_series_by_its_change_in_the_window(store: Store)
     moved = _ranker(store, [], Clock(NOW)).moved(Window(deploy_at, deploy_at + 300), limit=3)
     assert [c.name for c in moved[:2]] == ["hosts.web-002.cpu.user", "hosts.checkout-005.cpu.user"]
     assert moved[0].z < -10 and len(moved) == 3
+
+
+def test_what_moved_in_a_window_older_than_memory_reads_the_minute_rollups(
+    tmp_path: Path,
+) -> None:
+    small = Store(tmp_path / "small", hot_points=16)  # memory holds the last 160 s only
+    small.open()
+    try:
+        ts = NOW - 7200 + np.arange(720) * STEP
+        rng = np.random.default_rng(3)
+        for k in range(5):
+            values = 50 + rng.normal(0, 1, 720)
+            if k == 3:
+                values[ts >= NOW - 3600] += 20  # a shift an hour ago
+            _feed(small, f"app.svc{k}.latency", ts, values)
+        small.flush()
+        assert small.hot.ts[3][np.isfinite(small.hot.ts[3])].min() > NOW - 3600
+        moved = _ranker(small, [], Clock(NOW)).moved(Window(NOW - 3600, NOW - 3000), limit=5)
+        assert moved[0].name == "app.svc3.latency"
+        assert moved[0].z > 10 and abs(moved[0].after - moved[0].before - 20) < 1
+        assert all(c.score < 5 for c in moved[1:])
+    finally:
+        small.close()

@@ -249,7 +249,12 @@ class Ranker:
         hot = self.store.hot
         ts, values = hot.ts, hot.values
         slots = slots[slots < ts.shape[0]]
-        stats = window_stats(ts, values, slots, after, before)
+        if before.start < self._hot_since(slots):  # older than memory: the minute rollups
+            stats = self.store.window_stats(after, before)
+            stats = stats[slots[slots < len(stats)]]
+            slots = slots[slots < len(stats)]
+        else:
+            stats = window_stats(ts, values, slots, after, before)
         score, z = change_scores(stats)
         order = np.lexsort((slots, -score))[:limit]
         names = self.store.names
@@ -265,6 +270,17 @@ class Ranker:
                        spread, note=note)
             )  # fmt: skip
         return out, bool(len(stats) and np.nansum(stats[:, 0]) > 0)
+
+    def _hot_since(self, slots: np.ndarray) -> float:
+        """The time from which most of these series are still in the hot window."""
+        hot = self.store.hot
+        slots = slots[slots < len(hot.count)]
+        count = hot.count[slots]
+        slots, count = slots[count > 0], count[count > 0]
+        if not len(slots):
+            return math.inf
+        oldest = hot.ts[slots, (hot.head[slots] - count) % hot.points]
+        return float(np.median(oldest))
 
     def _with_week(self, c: Change, after: Window) -> Change:
         if c.note:

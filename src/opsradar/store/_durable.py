@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from opsradar.core import Event, FloatArray, IntArray, StoreError
@@ -228,6 +229,30 @@ class Durable:
         out = self._numpy(sql, params)
         return out[0], out[1], out[2], out[3], out[4]
 
+    def window_stats(
+        self, n_series: int, after: tuple[float, float], before: tuple[float, float]
+    ) -> npt.NDArray[np.float64]:
+        """Per series id ``< n_series``: points and mean in ``after``; points, mean and spread
+        (of the minute means) in ``before`` — from the 1-minute rollup, for windows older
+        than the hot window. Rows of series with no data are NaN."""
+        sql = (
+            "WITH b AS (SELECT series_id, sum(n) AS n, avg(vsum / n) AS m, "
+            "stddev_pop(vsum / n) AS s FROM rollup_1m WHERE ts >= $b0 AND ts < $b1 "
+            "GROUP BY series_id), "
+            "a AS (SELECT series_id, sum(n) AS n, sum(vsum) / sum(n) AS m FROM rollup_1m "
+            "WHERE ts >= $a0 AND ts <= $a1 GROUP BY series_id) "
+            "SELECT coalesce(a.series_id, b.series_id), coalesce(a.n, 0), a.m, "
+            "coalesce(b.n, 0), b.m, b.s FROM a FULL OUTER JOIN b ON a.series_id = b.series_id"
+        )
+        params = {"a0": after[0], "a1": after[1], "b0": before[0], "b1": before[1]}
+        cols = self._numpy(sql, params)
+        out = np.full((n_series, 5), np.nan)
+        ids = cols[0].astype(np.int64)
+        keep = ids < n_series
+        for j in range(5):
+            out[ids[keep], j] = cols[j + 1][keep]
+        return out
+
     def read(
         self, series_id: int, start: float, until: float
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -245,7 +270,7 @@ class Durable:
                 cols = list(self._con.execute(sql, params).fetchnumpy().values())
             except duckdb.Error as exc:
                 raise StoreError(f"read from {self.path} failed: {exc}") from exc
-        return [np.asarray(c, dtype=np.float64) for c in cols]
+        return [np.ma.filled(np.ma.asarray(c).astype(np.float64), np.nan) for c in cols]
 
     def count(self, series_id: int, start: float, until: float) -> int:
         with self._lock:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from opsradar.core import (
     Config,
@@ -324,6 +325,14 @@ class Store:
         with self._index_lock:
             names = [n for i, n in enumerate(self.names) if i not in self._deleted]
         return sorted(n for n in names if rx.search(n) if regex or rx.match(n))[:limit]
+
+    def window_stats(
+        self, after: tuple[float, float], before: tuple[float, float]
+    ) -> npt.NDArray[np.float64]:
+        """Per slot, from the 1-minute rollup: points and mean in ``after``; points, mean and
+        spread in ``before`` (for windows older than the hot window)."""
+        self.flush()
+        return self.db.window_stats(len(self.names), after, before)
 
     def is_deleted(self, slot: int) -> bool:
         return slot in self._deleted
