@@ -16,6 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+#: Every listener on a port the kernel picks, so that tests never collide with each other.
+FREE_PORTS = [
+    *("--http-port", "0", "--statsd-port", "0", "--graphite-port", "0"),
+    *("--statsd-tcp-port", "0", "--graphite-udp-port", "0", "--pickle-port", "0"),
+]
 READY = re.compile(r"opsradar listening on (\S+): (.*)")
 
 
@@ -57,18 +62,7 @@ def start_server(data_dir: Path, *extra: str) -> Running:
         "serve",
         "--data-dir",
         str(data_dir),
-        "--http-port",
-        "0",
-        "--statsd-port",
-        "0",
-        "--graphite-port",
-        "0",
-        "--statsd-tcp-port",
-        "0",
-        "--graphite-udp-port",
-        "0",
-        "--pickle-port",
-        "0",
+        *FREE_PORTS,
         "--flush-interval",
         "0.5",
         *extra,

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from tests.e2e.conftest import READY
+from tests.e2e.conftest import FREE_PORTS, READY
 
 from opsradar.simulate import Fleet
 
@@ -27,18 +27,7 @@ def test_demo_board_shows_the_injected_incidents_within_60_s(tmp_path: Path) -> 
         "demo",
         "--data-dir",
         str(tmp_path),
-        "--http-port",
-        "0",
-        "--statsd-port",
-        "0",
-        "--graphite-port",
-        "0",
-        "--statsd-tcp-port",
-        "0",
-        "--graphite-udp-port",
-        "0",
-        "--pickle-port",
-        "0",
+        *FREE_PORTS,
         "--hosts",
         str(hosts),
         "--backfill-hours",
