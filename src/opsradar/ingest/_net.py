@@ -71,40 +71,27 @@ def kernel_drops(sock: socket.socket) -> int | None:
     return None
 
 
-class UdpReader:
-    """Reads datagrams on its own thread; ``handle(datagrams)`` gets each drained batch."""
+class _SocketThread:
+    """One bound socket read by one thread, which a ``_Waker`` wakes at once on ``stop()``."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        handle: Callable[[list[bytes]], None],
-        reject: Reject,
-        rcvbuf: int = RCVBUF,
-    ) -> None:
+    def __init__(self, host: str, port: int, reject: Reject) -> None:
         self._addr = (host, port)
-        self._rcvbuf = rcvbuf
-        self._drops = 0
-        self._handle = handle
         self._reject = reject
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
-        self._waker: _Waker | None = None  # made by start()
+        self._waker: _Waker | None = None  # made by _launch()
         self.port = 0
 
-    def start(self, name: str) -> None:
-        sock = socket.socket(_family(self._addr[0]), socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._rcvbuf)
-        except OSError:  # pragma: no cover - some kernels refuse; the default still works
-            log.warning("could not set SO_RCVBUF on %s", name)
-        sock.bind(self._addr)
+    def _launch(self, sock: socket.socket, name: str) -> None:
         self.port = sock.getsockname()[1]
         self._sock = sock
         self._waker = _Waker()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self._stop.set()
@@ -116,6 +103,32 @@ class UdpReader:
             self._sock.close()
         if self._waker is not None:
             self._waker.close()
+
+
+class UdpReader(_SocketThread):
+    """Reads datagrams on its own thread; ``handle(datagrams)`` gets each drained batch."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        handle: Callable[[list[bytes]], None],
+        reject: Reject,
+        rcvbuf: int = RCVBUF,
+    ) -> None:
+        super().__init__(host, port, reject)
+        self._rcvbuf = rcvbuf
+        self._drops = 0
+        self._handle = handle
+
+    def start(self, name: str) -> None:
+        sock = socket.socket(_family(self._addr[0]), socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._rcvbuf)
+        except OSError:  # pragma: no cover - some kernels refuse; the default still works
+            log.warning("could not set SO_RCVBUF on %s", name)
+        sock.bind(self._addr)
+        self._launch(sock, name)
 
     def _run(self) -> None:
         assert self._sock is not None
@@ -178,7 +191,7 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
-class TcpServer:
+class TcpServer(_SocketThread):
     """Accepts connections and reads all of them on one selector thread.
 
     ``make_connection()`` builds the per-connection state (line framing, pickle framing).
@@ -188,14 +201,8 @@ class TcpServer:
     def __init__(
         self, host: str, port: int, make_connection: Callable[[], Connection], reject: Reject
     ) -> None:
-        self._addr = (host, port)
+        super().__init__(host, port, reject)
         self._make = make_connection
-        self._reject = reject
-        self._stop = threading.Event()
-        self._sock: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._waker: _Waker | None = None  # made by start()
-        self.port = 0
 
     def start(self, name: str) -> None:
         sock = socket.socket(_family(self._addr[0]), socket.SOCK_STREAM)
@@ -203,22 +210,7 @@ class TcpServer:
         sock.bind(self._addr)
         sock.listen(128)
         sock.setblocking(False)
-        self.port = sock.getsockname()[1]
-        self._sock = sock
-        self._waker = _Waker()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._waker is not None:
-            self._waker.wake()
-        if self._thread is not None:
-            self._thread.join()
-        if self._sock is not None:
-            self._sock.close()
-        if self._waker is not None:
-            self._waker.close()
+        self._launch(sock, name)
 
     def _run(self) -> None:
         assert self._sock is not None
