@@ -38,8 +38,6 @@ log = logging.getLogger("opsradar")
 
 QUEUE_BATCHES = 4096
 LIMIT_ALERT_FOR = 900.0  # seconds the series-cap alert stays on the board after a refusal
-TRENDS_CACHE = 1.0
-EVENT_LOOKBACK = 3 * 86400.0
 
 
 class Pipeline:
@@ -166,7 +164,7 @@ def _count_refused(metrics: SelfMetrics, batches: list[PointBatch], refused: np.
 
 
 class Board:
-    """Turns the engine's episodes, stale series and events into trends (cached briefly)."""
+    """The board's trends: the ranker's (it caches them), with the series-cap alert on top."""
 
     def __init__(
         self, pipeline: Pipeline, store: Store, clock: Callable[[], float] = time.time
@@ -175,8 +173,6 @@ class Board:
         self.store = store
         self.clock = clock
         self.ranker = Ranker(self._episodes, store, clock=clock)
-        self._cache: tuple[float, list[Trend]] = (-1.0, [])
-        self._lock = threading.Lock()
 
     def _episodes(self, now: float) -> list[Episode]:
         with self.pipeline.engine_lock:
@@ -184,13 +180,9 @@ class Board:
         return [e for e in episodes if not self.store.is_deleted(e.slot)]
 
     def trends(self) -> list[Trend]:
-        now = self.clock()
-        with self._lock:
-            trends = self.ranker.trends()  # cached there; feedback drops the cache
-            alert = _limit_alert(self.store.refusals(), now)
-            trends = [alert, *trends] if alert is not None else trends
-            self._cache = (now, trends)
-            return trends
+        trends = self.ranker.trends()  # cached there; feedback drops the cache
+        alert = _limit_alert(self.store.refusals(), self.clock())
+        return [alert, *trends] if alert is not None else trends
 
 
 def _limit_alert(refused: Refusals, now: float) -> Trend | None:
