@@ -250,9 +250,9 @@ class Ranker:
         ts, values = hot.ts, hot.values
         slots = slots[slots < ts.shape[0]]
         if before.start < self._hot_since(slots):  # older than memory: the minute rollups
-            stats = self.store.window_stats(after, before)
-            stats = stats[slots[slots < len(stats)]]
-            slots = slots[slots < len(stats)]
+            disk = self.store.window_stats(after, before)
+            slots = slots[slots < len(disk)]
+            stats = disk[slots]
         else:
             stats = window_stats(ts, values, slots, after, before)
         score, z = change_scores(stats)

@@ -330,8 +330,7 @@ class Store:
         self, after: tuple[float, float], before: tuple[float, float]
     ) -> npt.NDArray[np.float64]:
         """Per slot, from the 1-minute rollup: points and mean in ``after``; points, mean and
-        spread in ``before`` (for windows older than the hot window)."""
-        self.flush()
+        spread in ``before`` (for windows older than the hot window, long since flushed)."""
         return self.db.window_stats(len(self.names), after, before)
 
     def is_deleted(self, slot: int) -> bool:
