@@ -3,56 +3,35 @@
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 from typing import Any
 
-import httpx
-
 log = logging.getLogger("opsradar.demo")
 
-
-def _graphite_sender(host: str, port: int) -> tuple[socket.socket, Any]:
-    sock = socket.create_connection((host, port))
-
-    def send(lines: list[str]) -> None:
-        sock.sendall(
-            "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode()
-        )
-
-    return sock, send
+BACKFILL_SEND_TIMEOUT = 300.0  # a busy server slows the sender (backpressure); never drop
 
 
 def start_demo_traffic(server: Any, seed: int, hosts: int, backfill_hours: float) -> None:
     """Backfill history and past deploys, then run live traffic until the server stops."""
-    from opsradar.simulate import Fleet
+    from opsradar.simulate import EventPoster, Fleet, GraphiteSender
 
     ports = server.ports
     host = server.config.host if server.config.host not in ("0.0.0.0", "") else "127.0.0.1"
     http_base = f"http://{host}:{ports['http']}"
     fleet = Fleet(seed=seed, hosts=hosts)
-    now = time.time()
     started = time.monotonic()
-    sock, send = _graphite_sender(host, ports["graphite"])
-    with sock, httpx.Client(base_url=http_base, timeout=10) as client:
-        for event in fleet.events_between(now - backfill_hours * 3600, now):
-            client.post("/api/v1/events", json=event)
-        lines = fleet.backfill(send, now, hours=backfill_hours)
+    with (
+        GraphiteSender((host, ports["graphite"]), BACKFILL_SEND_TIMEOUT, fleet.counts) as out,
+        EventPoster(http_base, counts=fleet.counts) as events,
+    ):
+        lines = fleet.backfill(out.send_lines, time.time(), backfill_hours, events.post)
+    # every backfilled point is scored before live points of the same series arrive
     server.pipeline.drain(timeout=120)
     log.info("demo: backfilled %d points in %.1f s", lines, time.monotonic() - started)
-    stop = threading.Event()
-    server_stop = server._stop  # the server's own stop flag ends the fleet
-
-    def relay() -> None:
-        server_stop.wait()
-        stop.set()
-
-    threading.Thread(target=relay, daemon=True).start()
     fleet.run(
         graphite=(host, ports["graphite"]),
         statsd=(host, ports["statsd"]),
         http_base=http_base,
-        stop=stop,
+        stop=server._stop,  # the server's own stop flag ends the fleet
         statsd_phase=server.listeners["statsd"].flush_phase,
     )
