@@ -13,12 +13,11 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import IO, Any
 
 import httpx
 
-from opsradar.core import InputError, parse_tagged, split
+from opsradar.core import InputError, parse_tagged, parse_timestamp, split
 
 BATCH = 20_000
 
@@ -43,10 +42,10 @@ def _number(raw: str) -> float:
 
 
 def _when(raw: str) -> float:
-    try:
-        return _number(raw)
-    except ValueError:
-        return datetime.fromisoformat(raw.strip().replace("Z", "+00:00")).timestamp()
+    value = parse_timestamp(raw)
+    if not math.isfinite(value):
+        raise ValueError("not finite")
+    return value
 
 
 def graphite_points(

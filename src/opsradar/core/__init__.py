@@ -13,6 +13,7 @@ from opsradar.core._records import (
     PointSink,
     RejectCounter,
 )
+from opsradar.core._times import parse_timestamp
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -35,6 +36,7 @@ __all__ = [
     "canonical",
     "load_config",
     "parse_tagged",
+    "parse_timestamp",
     "settings_markdown",
     "split",
 ]

@@ -16,27 +16,14 @@ from __future__ import annotations
 
 import csv
 import math
-from datetime import UTC, datetime
 from typing import TextIO
 
 import numpy as np
 
-from opsradar.core import InputError
+from opsradar.core import InputError, parse_timestamp
 from opsradar.detect._engine import Engine, Policy
 
 _MISSING = {"", "nan", "-nan", "inf", "+inf", "-inf", "infinity", "-infinity", "null", "none"}
-
-
-def parse_timestamp(text: str) -> float:
-    """Unix seconds, or an ISO 8601 date-time (naive means UTC)."""
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
 
 
 def _is_header(row: list[str]) -> bool:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import math
 import time
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 
-from opsradar.core import Event, FloatArray, InputError
+from opsradar.core import Event, FloatArray, InputError, parse_timestamp
 from opsradar.rank import Change, DeployRef, Impact, Trend
 from opsradar.store import SCOPES, VERDICTS, FeedbackRule, SeriesData
 
@@ -29,12 +28,9 @@ def parse_when(raw: Any, now: float) -> float:
         value = float(raw)
     elif isinstance(raw, str):
         try:
-            value = float(raw)
-        except ValueError:
-            try:
-                value = datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
-            except ValueError as exc:
-                raise InputError(f"'when' {raw[:40]!r} is not a time") from exc
+            value = parse_timestamp(raw)
+        except ValueError as exc:
+            raise InputError(f"'when' {raw[:40]!r} is not a time") from exc
     else:
         raise InputError("'when' must be unix seconds or an ISO 8601 time")
     if not math.isfinite(value) or value < 0 or value > 1e11:
