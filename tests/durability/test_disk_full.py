@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
-from tests.e2e.conftest import Running, start_server
+from tests.e2e.conftest import Running, start_server, wait_for
 
 BASE = time.time() - 3600
 
@@ -29,16 +29,6 @@ def _points(http: httpx.Client, name: str) -> list[int]:
     return [round(ts - BASE) for ts, *_ in response.json()["points"]]
 
 
-def _wait(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_a_full_disk_is_reported_ingest_goes_on_and_nothing_is_lost(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = start_server(
@@ -47,7 +37,7 @@ def test_a_full_disk_is_reported_ingest_goes_on_and_nothing_is_lost(tmp_path: Pa
     pid = server.proc.pid
     with server.client() as http:
         _send(server, "disk.a", 0, 300)
-        _wait(lambda: _points(http, "disk.a") == list(range(300)))
+        wait_for(lambda: _points(http, "disk.a") == list(range(300)))
         time.sleep(1.0)  # flushed and checkpointed
         wal = data / "opsradar.duckdb.wal"
         size = max(4096, wal.stat().st_size if wal.exists() else 0)
@@ -55,13 +45,13 @@ def test_a_full_disk_is_reported_ingest_goes_on_and_nothing_is_lost(tmp_path: Pa
 
         _send(server, "disk.a", 300, 300)
         _send(server, "disk.b", 0, 50)
-        status = _wait(lambda: (s := http.get("/api/v1/status").json())["store_error"] and s)
+        status = wait_for(lambda: (s := http.get("/api/v1/status").json())["store_error"] and s)
         assert "File too large" in status["store_error"] or "space" in status["store_error"]
-        assert _wait(lambda: _points(http, "disk.a") == list(range(600)))  # memory goes on
+        assert wait_for(lambda: _points(http, "disk.a") == list(range(600)))  # memory goes on
         assert _points(http, "disk.b") == list(range(50))
 
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
-        _wait(lambda: http.get("/api/v1/status").json()["store_error"] is None)
+        wait_for(lambda: http.get("/api/v1/status").json()["store_error"] is None)
     server.proc.send_signal(signal.SIGTERM)
     assert server.proc.stdout is not None
     log = server.proc.stdout.read()

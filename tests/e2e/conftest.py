@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ FREE_PORTS = [
     *("--http-port", "0", "--statsd-port", "0", "--graphite-port", "0"),
     *("--statsd-tcp-port", "0", "--graphite-udp-port", "0", "--pickle-port", "0"),
 ]
+T = TypeVar("T")
 READY = re.compile(r"opsradar listening on (\S+): (.*)")
 
 
@@ -86,6 +88,17 @@ def start_server(data_dir: Path, *extra: str) -> Running:
             return Running(proc, ports, data_dir)
     proc.kill()
     raise AssertionError("server did not start:\n" + "".join(seen))
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 20.0, step: float = 0.2) -> T:
+    """Poll ``predicate`` until it returns something truthy (returned), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
 
 
 def _wait_http(port: int) -> None:

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tests.e2e.conftest import Running, start_server
+from tests.e2e.conftest import Running, start_server, wait_for
 
 STEP = 10.0
 
@@ -29,16 +29,6 @@ def _lines(series: dict[str, np.ndarray], start: float) -> list[str]:
         for name, values in series.items()
         for k, value in enumerate(values)
     ]
-
-
-def _wait(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_spike_over_real_sockets_ranks_first(server: Running) -> None:
@@ -66,7 +56,7 @@ def test_spike_over_real_sockets_ranks_first(server: Running) -> None:
             trends = http.get("/api/v1/trends").json()["trends"]
             return trends if trends and trends[0]["series"][0] == spiked else None
 
-        trends = _wait(top_trend)
+        trends = wait_for(top_trend)
         top = trends[0]
         assert top["severity"] > 0 and top["explanation"]
         assert top["deploy"] is not None, top
@@ -81,7 +71,9 @@ def test_spike_over_real_sockets_ranks_first(server: Running) -> None:
             points = http.get(f"/api/v1/series/{hits}").json()["points"]
             return sum(v for _, v in points) == 6 * 2 / 0.5
 
-        assert _wait(all_hits_counted), "every sampled counter increment arrives, scaled by 1/rate"
+        assert wait_for(all_hits_counted), (
+            "every sampled counter increment arrives, scaled by 1/rate"
+        )
         timers = http.get("/api/v1/series", params={"match": "stats.timers.e2e.lat.*"}).json()[
             "series"
         ]
@@ -109,7 +101,7 @@ def test_history_events_and_scores_survive_a_restart(tmp_path: Path) -> None:
     with first.client() as http:
         http.post("/api/v1/events", json={"what": "deploy api#2", "tags": "deploy service=api"})
         name = "hosts.web-001.cpu.user"
-        before = _wait(
+        before = wait_for(
             lambda: (
                 (p := http.get(f"/api/v1/series/{name}").json().get("points"))
                 and len(p) == 200
