@@ -7,7 +7,7 @@ import pytest
 
 from opsradar.detect import Engine
 
-from .synth import CASES, sparse_counts
+from .synth import CASES, T0, noise, sparse_counts
 
 LEARN = 400  # points before which nothing is judged (warm-up and first estimates)
 CATCH_WITHIN = {"drift": 1000, "daily": 60, "weekly": 60, "flatline": 30}
@@ -117,3 +117,62 @@ def test_runs_of_equal_low_counts_are_habit() -> None:
         flat += sum(e.kind == "flatline" and e.start >= ts[LEARN] for e in eps)
         n_judged += len(x) - LEARN
     assert flat / n_judged < 1 / 5000
+
+
+def _nightly_job(seed: int, days: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Five-minute noise with a one-point spike at 02:10 every night (a cron job)."""
+    ts = T0 + 300.0 * np.arange(days * 288)
+    x = 100.0 + np.random.default_rng(seed).normal(0.0, 2.0, len(ts))
+    x[(ts % 86400) == 2 * 3600 + 600] += 25.0
+    return ts, x
+
+
+def test_a_nightly_job_at_the_same_hour_stops_alarming() -> None:
+    """A spike at the same time every night is the series' habit after the first night;
+    the same spike at another hour is still an anomaly."""
+    nightly_alarms = 0
+    for seed in range(4):
+        ts, x = _nightly_job(seed)
+        night = np.flatnonzero((ts % 86400) == 2 * 3600 + 600)
+        _, scores = _run(ts, x)
+        assert scores[night[0]] >= 0.5  # the first night is news
+        nightly_alarms += int((scores[night[2:]] >= 0.5).sum())
+        ts2, x2 = ts.copy(), x.copy()
+        odd = 8 * 288 + 15 * 12  # day 9, 15:00
+        x2[odd] += 25.0
+        _, scores2 = _run(ts2, x2)
+        assert scores2[odd] >= 0.5, "the same spike at another hour must alarm"
+    assert nightly_alarms <= 2  # out of 4 series x 8 later nights
+
+
+def test_one_incident_does_not_hide_the_next_one_at_the_same_hour() -> None:
+    """The recurrence memory learns habits, not incidents: a large outage at 14:00 does
+    not make a second one at 14:00 the next day look normal."""
+    ts = T0 + 300.0 * np.arange(6 * 288)
+    x = noise(3, len(ts))
+    first = 3 * 288 + 14 * 12
+    second = first + 288
+    x[first : first + 6] -= 60.0
+    x[second : second + 6] -= 60.0
+    _, scores = _run(ts, x)
+    assert scores[first : first + 6].max() >= 0.5
+    assert scores[second : second + 6].max() >= 0.5
+
+
+def test_a_new_record_far_beyond_the_old_one_is_caught() -> None:
+    """Hourly, heavy-tailed spiky series (an ad-exchange price): spikes of several times
+    the level are its normal, so a residual alone is only moderately rare; a spike twice
+    as high above the level as the highest so far is an anomaly, and scored as one."""
+    strong = 0
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        n = 1200
+        ts = T0 + 3600.0 * np.arange(n)
+        x = 0.12 + 0.01 * rng.standard_normal(n)
+        spikes = rng.random(n) < 0.03
+        spikes[840:] = False  # calm before the record (no refractory period running)
+        x[spikes] += 0.05 * rng.pareto(3.0, spikes.sum())
+        x[900] = 0.12 + 2.0 * (x[:900].max() - 0.12)
+        _, scores = _run(ts, x)
+        strong += scores[900] >= 0.9
+    assert strong >= 7

@@ -78,6 +78,13 @@ class OpsradarDetector:
         repeat_rate: float = 0.01,
         ztail_step: float = 0.003,
         resolution: float = 1.0,
+        recur_base: float = 3.0,
+        recur_decay: float = 0.25,
+        recur_cap: float = 8.0,
+        extreme_margin: float = 0.2,
+        extreme_gain: float = 10.0,
+        extreme_fade: float = 0.0002,
+        extreme_min_n: float = 100.0,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -100,9 +107,16 @@ class OpsradarDetector:
         hp[K.HP_REP] = repeat_rate
         hp[K.HP_ZSTEP] = ztail_step
         hp[K.HP_RES] = resolution
+        hp[K.HP_RC_BASE] = recur_base
+        hp[K.HP_RC_DECAY] = recur_decay
+        hp[K.HP_RC_CAP] = recur_cap
+        hp[K.HP_X_MARGIN] = extreme_margin
+        hp[K.HP_X_GAIN] = extreme_gain
+        hp[K.HP_X_FADE] = extreme_fade
+        hp[K.HP_X_MIN_N] = extreme_min_n
         self._hp = hp
         # per-point -log10 p of each channel when given n rows (analysis), else 0 rows
-        self._channel_out = np.zeros((0, 7))
+        self._channel_out = np.zeros((0, 8))
         self._n = 0
         self._S = np.zeros((0, K.NF))
         self._SEAS = np.zeros((0, K.N_SEAS))

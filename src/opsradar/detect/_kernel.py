@@ -69,7 +69,9 @@ CQ = 36  # calibrators: (quantile, mean excess, mean squared excess) x 5 channel
 LQ = CQ + 3 * 5  # likelihood stage: upper quantiles (90, 99, 99.9 %) of its z ...
 NQ = LQ + 3  # ... and of the novelty stage's z
 RES = NQ + 3  # value resolution: the smallest non-zero step between values seen
-NF = RES + 1
+XHI = RES + 1  # extreme channel: the record high and low, fading toward the slow level
+XLO = XHI + 1
+NF = XLO + 1
 
 N_CHANNELS = 5
 CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT, CH_DRIFT = 0, 1, 2, 3, 4
@@ -79,7 +81,8 @@ WEEK = 7.0 * DAY
 N_DAILY = 48
 N_WEEKLY = 168
 N_SPREAD = N_DAILY + N_WEEKLY  # then 48 half-hour buckets of the residual spread
-N_SEAS = N_SPREAD + N_DAILY
+N_PEAK = N_SPREAD + N_DAILY  # then 48 half-hour buckets of recent peak surprise
+N_SEAS = N_PEAK + N_DAILY
 # novelty memory: a bit table of hashed value contexts per series
 NV_LEVELS = 8  # quantisation levels of the seen range (3 bits, as in CAD OSE)
 NV_WORDS = 128  # 8,192 bits = 1 KiB per series
@@ -105,7 +108,14 @@ HP_NV_LONG = 20  # novelty likelihood: long mean and variance
 HP_REP = 21  # learning rate of the repeat rate
 HP_ZSTEP = 22  # likelihood stages' empirical tails: quantile tracker step, in z
 HP_RES = 23  # spread floor, in value resolutions
-N_HP = 24
+HP_RC_BASE = 24  # recurrence: -log10 p above which a time-of-day habit is discounted
+HP_RC_DECAY = 25  # recurrence: how fast a bucket's peak fades, -log10 p per day
+HP_RC_CAP = 26  # recurrence: the most one point can teach its bucket
+HP_X_MARGIN = 27  # extreme: a new record counts past this fraction of the old one's height
+HP_X_GAIN = 28  # extreme: -log10 p per unit of height beyond the margin
+HP_X_FADE = 29  # extreme: per point, the fraction of a record's height it loses
+HP_X_MIN_N = 30  # extreme: points seen before a record can be scored
+N_HP = 31
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
@@ -374,6 +384,33 @@ def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float
     return novel
 
 
+@nb.njit(cache=True, inline="always")
+def _recurrence(
+    S: np.ndarray, SEAS: np.ndarray, hp: np.ndarray, k: int, t: float, dt: float, s: float
+) -> float:
+    """Discount a surprise this time of day has already shown on recent days; then learn.
+
+    Each half-hour of the day keeps the largest surprise seen in it, fading by
+    ``HP_RC_DECAY`` per day. A surprise no larger than that recent peak is the series'
+    habit at this hour (a nightly batch job, a daily report): the part of the peak above
+    ``HP_RC_BASE`` is subtracted, never taking the surprise below the base. One point
+    teaches its bucket at most ``HP_RC_CAP`` (a saturated alarm), so a single large
+    incident does not hide the next one at the same hour.
+    """
+    b = N_PEAK + _bucket(t, 1)
+    pk = SEAS[k, b]
+    pk = 0.0 if math.isnan(pk) else pk
+    out = s
+    if dt > 0.0 and t - S[k, FIRST_TS] >= DAY and math.exp(S[k, LOGDT]) <= 7200.0:
+        base = hp[HP_RC_BASE]
+        if pk > base and s > base:
+            out = max(s - (pk - base), base)
+    if dt > 0.0:
+        pk -= hp[HP_RC_DECAY] * dt / (DAY / N_DAILY)
+    SEAS[k, b] = max(pk, min(s, hp[HP_RC_CAP]), 0.0)
+    return out
+
+
 @nb.njit(cache=True)
 def score_points(
     S: np.ndarray,
@@ -540,6 +577,21 @@ def score_points(
         dn = u - S[k, NV_M]
         S[k, NV_M] += hp[HP_NV_LONG] * dn
         S[k, NV_V] += hp[HP_NV_LONG] * (dn * dn - S[k, NV_V])
+        # --- extreme: a new record high or low, by a margin of the old record's height
+        s_ext = 0.0
+        ref = S[k, LS]
+        hi = S[k, XHI]
+        lo = S[k, XLO]
+        if n == 2.0:
+            hi = max(x, S[k, LAST_X])
+            lo = min(x, S[k, LAST_X])
+        elif n > hp[HP_X_MIN_N]:
+            if x > hi > ref:
+                s_ext = max((x - hi) / (hi - ref) - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
+            elif x < lo < ref:
+                s_ext = max((lo - x) / (ref - lo) - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
+        S[k, XHI] = max(x, hi - (hi - ref) * hp[HP_X_FADE])
+        S[k, XLO] = min(x, lo + (ref - lo) * hp[HP_X_FADE])
         # --- combine --------------------------------------------------------------
         s_point *= hp[HP_W]
         s_shift *= hp[HP_W + 1]
@@ -573,6 +625,11 @@ def score_points(
         s_nov *= hp[HP_W_NOVEL]
         if s_nov > s:
             s = s_nov
+        if s_ext > s:  # explained as a spike or dip against the fast level
+            s = s_ext
+            kind = K_SPIKE if x > ref else K_DIP
+            expected = pred
+            scale = sc
         if out_ch.shape[0] > 0:
             out_ch[i, 0] = s_point
             out_ch[i, 1] = s_shift
@@ -581,6 +638,8 @@ def score_points(
             out_ch[i, 4] = s_lk
             out_ch[i, 5] = s_drift
             out_ch[i, 6] = s_nov
+            out_ch[i, 7] = s_ext
+        s = _recurrence(S, SEAS, hp, k, t, dt, s)
         raw = min(max(s / (2.0 * hp[HP_S_HALF]), 0.0), 1.0)
         if n <= hp[HP_WARMUP]:
             raw = 0.0
