@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 import uvicorn
 
 from opsradar.core import Config, PointBatch, SelfMetrics, StoreError
-from opsradar.detect import Engine, Episode, Policy, load_checkpoint, make_detector, save_checkpoint
+from opsradar.detect import Engine, Episode, Policy, load_checkpoint, make_detector, save_state
 from opsradar.ingest import (
     GraphitePickleServer,
     GraphiteServer,
@@ -313,16 +314,34 @@ class Server:
             except Exception as exc:  # a bad checkpoint costs a warm-up, never the start
                 log.error("ignoring unreadable detector checkpoint %s: %s", path, exc)
 
-    def checkpoint(self) -> None:
-        with self.pipeline.engine_lock:  # every slot the detectors know is on disk first
-            self.store.flush()
-            tmp = self.store.checkpoint_path.with_suffix(".tmp.npz")
+    def checkpoint(self, closing: bool = False) -> None:
+        """Detector state to disk, flushing the store meanwhile (``closing``: and closing it).
+
+        The state is copied under the engine lock, so scoring waits only for the copy. The
+        file is written while the store flushes (one mostly waits on the disk, the other on
+        the CPU) and replaces the last one only once every series it knows is on disk too.
+        """
+        with self.pipeline.engine_lock:
+            slots, state = self.engine.n_slots, self.engine.state_dict()
+        path = self.store.checkpoint_path
+        tmp = path.with_name(f".{path.name}.tmp")
+        with ThreadPoolExecutor(1, thread_name_prefix="checkpoint") as pool:
+            written = pool.submit(save_state, state, tmp)
+            if closing:
+                self.store.close()
+            else:
+                self.store.flush()
             try:
-                save_checkpoint(self.engine, tmp)
-                tmp.replace(self.store.checkpoint_path)
+                written.result()
             except OSError as exc:
                 self.store.last_error = f"cannot write detector checkpoint: {exc}"
                 log.error("%s", self.store.last_error)
+                return
+        if self.store.persisted_series < slots:  # the store's error is already reported
+            log.error("detector checkpoint not kept: the store could not write every series")
+            tmp.unlink(missing_ok=True)
+            return
+        tmp.replace(path)
 
     def _checkpoint_loop(self) -> None:
         while not self._stop.wait(self.config.checkpoint_interval):
@@ -363,15 +382,22 @@ class Server:
         if self._stop.is_set():
             return
         self._stop.set()
+        started = time.perf_counter()
         for listener in self.listeners.values():
             listener.stop()
         self.pipeline.drain()
         self.pipeline.stop()
+        drained = time.perf_counter()
         try:
-            self.checkpoint()
+            self.checkpoint(closing=True)
         except StoreError as exc:
             log.error("final checkpoint failed: %s", exc)
-        self.store.close()
+            self.store.close()
+        log.info(
+            "stopped: pipeline drained in %.2f s, store closed and detector state saved in %.2f s",
+            drained - started,
+            time.perf_counter() - drained,
+        )
         self.board.ranker.close()
         if self.http_socket is not None:
             self.http_socket.close()

@@ -126,7 +126,7 @@ def test_sigkill_during_ingest_loses_at_most_the_last_flush(tmp_path: Path) -> N
             print(f"round {round_}: sent {sent}, lost {sent - stored}, allowed {sent - must}")
         finally:
             server.stop(signal.SIGKILL)
-        load_checkpoint(data / "detector.npz")  # the last checkpoint is whole and loads
+        load_checkpoint(data / "detector.ckpt")  # the last checkpoint is whole and loads
     _rollups_match_raw(data)
 
 

@@ -32,7 +32,7 @@ def test_scoring_continues_after_a_restart_without_a_new_warm_up(tmp_path: Path)
     first.graphite([f"{name} {v:.3f} {t0 + i * STEP:.0f}" for i, v in enumerate(values[:398])])
     _scores(first, name, 398, t0 - 1)
     assert first.stop() == 0
-    assert (data / "detector.npz").exists()
+    assert (data / "detector.ckpt").exists()
 
     second = start_server(data)
     try:  # two more points: one normal, one far out; a cold detector would score both 0

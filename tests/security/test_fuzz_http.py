@@ -136,5 +136,5 @@ def test_data_directory_holds_only_its_own_files(client: TestClient) -> None:
         "opsradar.duckdb.wal",
         "feedback.duckdb",
         "feedback.duckdb.wal",
-        "detector.npz",
+        "detector.ckpt",
     }

@@ -85,6 +85,6 @@ def test_names_cannot_address_files(server: Running) -> None:
             time.sleep(0.1)
         assert [p[1] for p in body["points"]] == [7.0] and "root:" not in str(body)
     server.graphite(["../../etc/passwd 1 1700000000", "..%2F..%2Fx 1 1700000000"])
-    allowed = {"opsradar.duckdb", "opsradar.duckdb.wal", "feedback.duckdb", "detector.npz"}
+    allowed = {"opsradar.duckdb", "opsradar.duckdb.wal", "feedback.duckdb", "detector.ckpt"}
     allowed |= {"feedback.duckdb.wal"}
     assert {p.name for p in server.data_dir.iterdir()} <= allowed

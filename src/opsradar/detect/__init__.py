@@ -10,10 +10,11 @@ Public surface::
     Policy(threshold=0.5).decide(scores)
     DETECTORS / make_detector(name)
     save_checkpoint(engine, path) / load_checkpoint(path, engine)
+    save_state(engine.state_dict(), path): the same, for state copied earlier
     detect_csv(infile, outfile, threshold=0.5)
 """
 
-from opsradar.detect._checkpoint import load_checkpoint, save_checkpoint
+from opsradar.detect._checkpoint import load_checkpoint, save_checkpoint, save_state
 from opsradar.detect._csv import detect_csv
 from opsradar.detect._detector import (
     DEFAULT_DETECTOR,
@@ -40,4 +41,5 @@ __all__ = [
     "load_checkpoint",
     "make_detector",
     "save_checkpoint",
+    "save_state",
 ]

@@ -42,6 +42,7 @@ from opsradar.store._limits import Refusals, SeriesLimits
 log = logging.getLogger("opsradar.store")
 
 DB_FILE = "opsradar.duckdb"
+CHECKPOINT_FILE = "detector.ckpt"
 MAX_CHART_POINTS = 4000
 
 
@@ -383,5 +384,10 @@ class Store:
         return self.db.events(start, until, limit)
 
     @property
+    def persisted_series(self) -> int:
+        """Series whose names are on disk: slots ``[0, persisted_series)``."""
+        return self._persisted
+
+    @property
     def checkpoint_path(self) -> Path:
-        return self.data_dir / "detector.npz"
+        return self.data_dir / CHECKPOINT_FILE
