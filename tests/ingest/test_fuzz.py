@@ -18,6 +18,7 @@ from opsradar.ingest import GraphiteServer, RecordingSink, StatsdServer, parse_p
 from opsradar.ingest._graphite import GraphiteParser
 from opsradar.ingest._graphite_scan import scan
 from opsradar.ingest._names import NameCache
+from opsradar.ingest._path_index import PathIndex
 from opsradar.ingest._pickle import PickleFraming, PickleParser
 from opsradar.ingest._statsd_parse import StatsdParser
 
@@ -185,11 +186,12 @@ GRAPHITE_ODD = st.sampled_from(
 )
 def test_graphite_bulk_path_equals_line_path(lines: list[bytes], newline: bool, cache: int) -> None:
     """The bulk path either declines a buffer or parses exactly what the line path parses,
-    whatever the name cache holds; ``parse`` always matches the line path."""
+    whatever the name cache and path index hold; ``parse`` always matches the line path."""
     data = b"\n".join(lines) + (b"\n" if newline else b"")
     slow = GraphiteParser().parse_lines(data, 7.0)
     parser = GraphiteParser(clock=lambda: 7.0)
     parser._names = NameCache(limit=cache)
+    parser._index = PathIndex(limit=cache)
     for _ in range(2):  # cold, then warm name cache
         bulk = parser.parse_bulk(data, 7.0)
         if bulk is not None:

@@ -111,7 +111,7 @@ def test_bad_lines_counted_good_kept(line: str, reason: str) -> None:
 
 def test_openmetrics_timestamps_are_seconds() -> None:
     parsed = parse_exposition("m 1 1700000000.25\n", now=5.0, openmetrics=True)
-    assert parsed.ts == [1700000000.25]
+    assert list(parsed.ts) == [1700000000.25]
 
 
 @FUZZ

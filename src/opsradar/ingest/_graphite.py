@@ -14,15 +14,17 @@ reason; both paths give the same points.
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from opsradar.core import MAX_NAME_LENGTH, PointBatch, PointSink, SelfMetrics
+from opsradar.core import MAX_NAME_LENGTH, FloatArray, PointBatch, PointSink, SelfMetrics
 from opsradar.ingest._graphite_scan import scan
 from opsradar.ingest._names import NameCache
 from opsradar.ingest._net import LineFraming, TcpServer, UdpReader
+from opsradar.ingest._path_index import PathIndex
 
 PROTOCOL = "graphite"
 #: Longest line accepted: a maximal name plus room for a value and a timestamp.
@@ -36,13 +38,21 @@ _DECIMAL = b"0123456789.eE+-"
 _OTHER_SPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
 
 
+def _column(data: FloatArray | None = None) -> array[float]:
+    """A column of C doubles: appends like a list, and the bulk path fills it in one copy."""
+    out = array("d")
+    if data is not None:
+        out.frombytes(data.data.cast("B"))
+    return out
+
+
 @dataclass(slots=True)
 class Parsed:
     """Points parsed from one buffer, plus rejects by reason."""
 
     names: list[str] = field(default_factory=list)
-    ts: list[float] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
+    ts: array[float] = field(default_factory=_column)
+    values: array[float] = field(default_factory=_column)
     rejects: dict[str, int] = field(default_factory=dict)
 
     def points(self) -> list[tuple[str, float, float]]:
@@ -55,8 +65,8 @@ class Parsed:
     def batch(self, protocol: str) -> PointBatch:
         return PointBatch(
             names=self.names,
-            ts=np.asarray(self.ts, dtype=np.float64),
-            values=np.asarray(self.values, dtype=np.float64),
+            ts=np.array(self.ts, dtype=np.float64),  # a copy, through the buffer protocol
+            values=np.array(self.values, dtype=np.float64),
             protocol=protocol,
         )
 
@@ -67,6 +77,7 @@ class GraphiteParser:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._names = NameCache()
+        self._index = PathIndex()
 
     def parse(self, data: bytes) -> Parsed:
         now = self._clock()
@@ -79,10 +90,12 @@ class GraphiteParser:
             data += b"\n"
         scanned = scan(data, now)  # compiled: checks every line and converts the numbers
         if scanned is not None:
-            names = self._paths(data.split()[0::3])
+            names = self._indexed(data, scanned.paths)
+            if names is None:  # not all in the index: by bytes, through the name cache
+                names = self._paths(data.split()[0::3])
             if names is None:
                 return None
-            return Parsed(names, scanned[1].tolist(), scanned[0].tolist())
+            return Parsed(names, _column(scanned.ts), _column(scanned.values))
         # Not for the compiled scan (a long or odd number, ...): split in Python, then check.
         if any(c in data for c in _OTHER_SPACE):
             return None
@@ -111,13 +124,35 @@ class GraphiteParser:
         now_ = times == -1
         if not (now_ | ((times > 0) & (times < 1e11))).all():
             return None
-        if now_.any():
-            times[now_] = now
-            ts = times.tolist()
+        times[now_] = now
         names = self._paths(tokens[0::3])
         if names is None:
             return None
-        return Parsed(names, ts, values)
+        return Parsed(names, _column(times), array("d", values))
+
+    def _indexed(self, data: bytes, paths: np.ndarray) -> list[str] | None:
+        """Names of the scanned lines through the path index (new paths are added to it), or
+        None when a path is bad or the index cannot take it."""
+        buf = np.frombuffer(data, np.uint8)
+        ids, missing = self._index.find(buf, paths)
+        if missing:
+            fresh: dict[bytes, str] = {}
+            rows = []
+            for i in np.flatnonzero(ids < 0).tolist():
+                raw = data[paths[i, 0] : paths[i, 1]]
+                if raw in fresh:
+                    continue
+                name = self._names.graphite(raw) if len(raw) <= MAX_NAME_LENGTH else None
+                if name is None:
+                    return None
+                fresh[raw] = name
+                rows.append(i)
+            if not self._index.add(buf, paths[rows], list(fresh.values())):
+                return None
+            ids, missing = self._index.find(buf, paths)
+            if missing:
+                return None
+        return list(map(self._index.names.__getitem__, ids.tolist()))
 
     def _paths(self, raw: list[bytes]) -> list[str] | None:
         known = self._names.paths

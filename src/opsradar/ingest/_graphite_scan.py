@@ -7,9 +7,14 @@ its digits and a power of ten of at most 22 either way (Clinger's fast path: one
 integer times or over one exact power of ten, so one correctly rounded operation — the same
 double Python's ``float()`` gives). Values must be finite and timestamps ``-1`` ("now") or in
 ``(0, 1e11)``. Anything else returns -1 and the caller takes a slower, general path.
+
+While it reads a path it notes where the path starts and ends and hashes its bytes (FNV-1a,
+64 bits), so ``PathIndex`` can find known paths without a bytes object or a dict per line.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -17,6 +22,8 @@ import numpy as np
 _POW10 = np.array([10.0**k for k in range(23)])
 _EXACT = 2**53
 _SP, _LF = 32, 10
+_FNV_BASIS = np.uint64(14695981039346656037)
+_FNV_PRIME = np.uint64(1099511628211)
 
 
 @nb.njit(cache=True, inline="always")
@@ -76,17 +83,27 @@ def _number(buf: np.ndarray, i: int, end: int, pow10: np.ndarray) -> tuple[float
 
 @nb.njit(cache=True)
 def _scan(
-    buf: np.ndarray, now: float, pow10: np.ndarray, values: np.ndarray, ts: np.ndarray
+    buf: np.ndarray,
+    now: float,
+    pow10: np.ndarray,
+    values: np.ndarray,
+    ts: np.ndarray,
+    paths: np.ndarray,
 ) -> int:
     n = buf.shape[0]
     line = 0
     i = 0
     while i < n:
         start = i  # the path: anything but whitespace, at least one byte
+        h = _FNV_BASIS
         while i < n and buf[i] > 32:
+            h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
             i += 1
         if i == start or i >= n or buf[i] != _SP:
             return -1
+        paths[line, 0] = start
+        paths[line, 1] = i
+        paths[line, 2] = np.int64(h)
         i += 1
         start = i
         while i < n and buf[i] > 32:
@@ -116,11 +133,20 @@ def _scan(
     return line
 
 
-def scan(data: bytes, now: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(values, ts)`` of every line of ``data`` (which ends with a newline), or None."""
+class Scanned(NamedTuple):
+    """What ``scan`` found, one row per line."""
+
+    values: np.ndarray
+    ts: np.ndarray
+    #: int64 ``(start, end, hash)`` of each line's path: ``data[start:end]``, FNV-1a of it.
+    paths: np.ndarray
+
+
+def scan(data: bytes, now: float) -> Scanned | None:
+    """Every line of ``data`` (which ends with a newline), or None to decline it."""
     lines = data.count(b"\n")
-    values, ts = np.empty(lines), np.empty(lines)
-    got = _scan(np.frombuffer(data, dtype=np.uint8), now, _POW10, values, ts)
+    values, ts, paths = np.empty(lines), np.empty(lines), np.empty((lines, 3), np.int64)
+    got = _scan(np.frombuffer(data, dtype=np.uint8), now, _POW10, values, ts, paths)
     if got != lines:
         return None
-    return values, ts
+    return Scanned(values, ts, paths)
