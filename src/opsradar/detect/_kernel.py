@@ -71,7 +71,10 @@ NQ = LQ + 3  # ... and of the novelty stage's z
 RES = NQ + 3  # value resolution: the smallest non-zero step between values seen
 XHI = RES + 1  # extreme channel: the record high and low, fading toward the slow level
 XLO = XHI + 1
-NF = XLO + 1
+AC_XY = XLO + 1  # drift channel: lag-1 autocovariance and variance of the deseasonalised
+AC_XX = AC_XY + 1  # value around the very slow level (from calm points) ...
+LAST_D = AC_XX + 1  # ... and the previous deviation
+NF = LAST_D + 1
 
 N_CHANNELS = 5
 CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT, CH_DRIFT = 0, 1, 2, 3, 4
@@ -121,14 +124,17 @@ N_HP = 31
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
 
 # calibrator priors per channel: (quantile, mean excess, floor of mean excess)
-PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0, 0.5])
-PRIOR_M = np.array([0.2, 0.2, 0.3, 2.0, 0.2])
+PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0, 1.1])
+PRIOR_M = np.array([0.2, 0.2, 0.3, 2.0, 0.15])
 MIN_M = np.array([0.05, 0.05, 0.05, 1.0, 0.05])
 MAX_M = np.array([2.0, 2.0, 2.0, 1000.0, 2.0])
 # learning rate per channel: the drift channel moves slowly, so it has few independent
 # samples per point and must learn its tail slowly, or it learns the drift itself
 RATE = np.array([1.0, 1.0, 1.0, 1.0, 0.02])
 CALM = 2.5  # -log10 p above which a point does not teach the spreads
+DRIFT_CALM = 2.0  # ... and does not teach the drift channel's noise model
+A_LM = 0.05  # medium level (drift channel)
+A_AC = 0.002  # the drift channel's noise model learns over ~500 calm points
 QSTEP = 0.1  # quantile tracker step, in mean excesses
 # empirical tails of the likelihood stages: tracked quantile levels of z, and where they
 # start and floor - where the Gaussian-shaped score 0.5 z^2 log10(e) reaches 1, 2, 3, so
@@ -504,7 +510,9 @@ def score_points(
             S[k, LF] = _ew(S[k, LF], pred + rc, a_fast, n)
         S[k, SCF] = _ew(S[k, SCF], abs(rc), a_sc, n - 1.0)
         xd = x - _offset(S, SEAS, k, t, model)  # deseasonalised value
-        S[k, LM] = _ew(S[k, LM], xd, 0.05, n)
+        # the medium level is robust: one outlier moves it by at most a few spreads
+        lim = huber * math.sqrt(S[k, AC_XX]) if S[k, AC_XX] > 0.0 and settled else math.inf
+        S[k, LM] = _ew(S[k, LM], S[k, LM] + min(max(xd - S[k, LM], -lim), lim), A_LM, n)
 
         base = _baseline(S, SEAS, k, t, model)
         e_base = max(S[k, E0 + model], floor)
@@ -517,10 +525,23 @@ def score_points(
         v = math.log((S[k, SCS] + floor) / (S[k, SCL] + floor))
         s_var = _surprise(S, k, CH_VAR, max(v, 0.0), tau, learn and n > 30.0, settled)
 
-        # drift: the medium level against a very slow one, in units of short-term noise
-        # (which a slow drift does not inflate)
-        zd = (S[k, LM] - S[k, LV]) / max(S[k, SCL], floor)
+        # drift: the medium level against a very slow one, in units of the spread the
+        # medium level itself has when nothing drifts - the value's spread around the
+        # slow level and its lag-1 autocorrelation (an EW mean of an AR(1) series), both
+        # learned from calm points only, so a drift does not teach its own scale
+        dv = xd - S[k, LV]
+        if S[k, AC_XX] == 0.0:
+            S[k, AC_XX] = 1.6 * max(S[k, SCL], floor) ** 2
+        phi = (1.0 - A_LM) * min(max(S[k, AC_XY] / S[k, AC_XX], 0.0), 0.995)
+        v_lm = S[k, AC_XX] * A_LM / (2.0 - A_LM) * (1.0 + phi) / (1.0 - phi)
+        zd = (S[k, LM] - S[k, LV]) / max(math.sqrt(v_lm), floor)
         s_drift = _surprise(S, k, CH_DRIFT, math.log1p(abs(zd)), tau, learn and n > 30.0, settled)
+        if n > 3.0:
+            a_ac = A_AC if s_drift < DRIFT_CALM or not settled else A_AC * 0.1
+            a_ac = max(a_ac, 1.0 / (n - 2.0)) if not settled else a_ac
+            S[k, AC_XY] += a_ac * (dv * S[k, LAST_D] - S[k, AC_XY])
+            S[k, AC_XX] += a_ac * (dv * dv - S[k, AC_XX])
+        S[k, LAST_D] = dv
         S[k, LV] = _ew(S[k, LV], xd, 0.0005, n)
 
         # flat: the current run of identical values against the series' finished runs
