@@ -39,7 +39,7 @@ class FailingDisk:
         self.fail = True
         self.written = 0
 
-    def write(self, new, slots, ts, values, scores) -> None:  # type: ignore[no-untyped-def]
+    def write(self, new, slots, ts, values, scores, now) -> None:  # type: ignore[no-untyped-def]
         if self.fail:
             raise StoreError("write to opsradar.duckdb failed: No space left on device")
         self.written += len(slots)

@@ -101,3 +101,82 @@ def test_disk_bytes_are_reported(tmp_path: Path, n: int) -> None:
     store.flush()
     assert store.status()["disk_bytes"] > 0
     store.close()
+
+
+def _table_rows(store: Store, table: str) -> int:
+    with store.db._lock:
+        row = store.db._con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_open_buckets_are_read_from_raw_points_and_rolled_up_once_closed(tmp_path: Path) -> None:
+    clock = [NOW]
+    store = Store(tmp_path, hot_points=16, clock=lambda: clock[0])
+    store.open()
+    ts = NOW - 90 + np.arange(9) * 10.0  # the last minute and a half: buckets still open
+    _write(store, "a", ts, np.arange(9.0))
+    store.flush()
+    assert _table_rows(store, "rollup_1m") == _table_rows(store, "rollup_1h") == 0
+    assert store.db.points_in("rollup_1m") == store.db.points_in("rollup_1h") == 9
+    minutes = store.db.rollup(60.0, 0, NOW - 200, NOW, 60.0)
+    hour = store.db.rollup(3600.0, 0, NOW - 7200, NOW, 3600.0)
+    stats = store.db.window_stats(1, (NOW - 60, NOW), (NOW - 120, NOW - 60))
+    assert (minutes[0] - NOW).tolist() == [-120, -60] and minutes[2].tolist() == [0, 3]
+    assert stats[0, [0, 2]].tolist() == [6, 3]  # points after, points before
+    clock[0] = NOW + 2 * 3600  # the buckets close; the next flush writes them, once
+    _write(store, "b", np.array([clock[0]]), np.array([1.0]))
+    store.flush()
+    assert _table_rows(store, "rollup_1m") == 2 and _table_rows(store, "rollup_1h") == 1
+    for got, want in zip(store.db.rollup(60.0, 0, NOW - 200, NOW, 60.0), minutes, strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(store.db.rollup(3600.0, 0, NOW - 7200, NOW, 3600.0), hour, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        store.db.window_stats(1, (NOW - 60, NOW), (NOW - 120, NOW - 60)), stats
+    )
+    assert store.db.points_in("rollup_1m") == store.db.points_in("rollup_1h") == 10
+    store.close()
+
+
+def test_the_done_marks_survive_a_restart(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    _write(store, "a", NOW - 90 + np.arange(9) * 10.0, np.ones(9))
+    store.flush()
+    done = dict(store.db.done)
+    store.close()
+    again = _store(tmp_path)
+    assert again.db.done == done
+    assert again.db.points_in("rollup_1m") == again.db.points_in("rollup_1h") == 9
+    again.close()
+
+
+def test_raw_points_are_kept_until_rolled_up(tmp_path: Path) -> None:
+    store = _store(tmp_path, Retention(raw_days=1e-4, rollup_1m_days=2, rollup_1h_days=3))
+    _write(store, "a", NOW - 90 + np.arange(9) * 10.0, np.ones(9))
+    store.flush()
+    assert store.maintain() == 0  # older than raw retention, but not rolled up yet
+    assert store.db.points_in("points") == 9
+    store.close()
+
+
+def test_a_version_2_file_counts_every_bucket_as_rolled_up(tmp_path: Path) -> None:
+    clock = [NOW + 86400]  # everything below closes on the first flush
+    store = Store(tmp_path, hot_points=16, clock=lambda: clock[0])
+    store.open()
+    _write(store, "a", NOW - 90 + np.arange(9) * 10.0, np.ones(9))
+    store.flush()
+    with store.db._lock:  # as version 2 left it: rollups complete, no done marks
+        store.db._con.execute("DELETE FROM meta WHERE key LIKE '%.done'")
+        store.db._con.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    store.close()
+    clock[0] = NOW
+    again = Store(tmp_path, hot_points=16, clock=lambda: clock[0])
+    again.open()
+    assert again.db.done == {"rollup_1m": NOW, "rollup_1h": NOW}  # past the last bucket
+    _write(again, "a", np.array([NOW - 5.0]), np.array([3.0]))  # late: merged in place
+    again.flush()
+    assert _table_rows(again, "rollup_1m") == 2 and _table_rows(again, "rollup_1h") == 1
+    assert again.db.points_in("rollup_1m") == again.db.points_in("rollup_1h") == 10
+    _, mean, _, hi, _ = again.db.rollup(60.0, 0, NOW - 200, NOW, 60.0)
+    assert hi.tolist() == [1.0, 3.0] and mean[1] == pytest.approx(9 / 7)  # six 1s and a 3
+    again.close()

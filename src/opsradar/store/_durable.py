@@ -1,16 +1,22 @@
 """Durable history in one DuckDB file: series, points (with their scores), rollups and events.
 
 All SQL is parameterised; points go in as one Arrow batch per flush, never a statement per point.
-Each flush writes new series names, raw points and their 1-minute and 1-hour rollups (min, max,
-sum, count and the highest score) in one transaction, so a crash leaves all of a flush or none.
-Rollups are merged in place (update what exists, insert the rest) without an index: rows go in
-roughly in time order, so DuckDB's min/max zone maps keep each merge to the newest row groups.
+Each flush writes new series names and raw points in one transaction, so a crash leaves all of a
+flush or none. The 1-minute and 1-hour rollups (min, max, sum, count and the highest score per
+bucket) are written in the same transaction once their buckets have closed — ``ROLLUP_LAG``
+seconds after a bucket ends, by the store's clock — each bucket once, from the raw points;
+the tables' ``done`` mark (in ``meta``) moves with them. Readers take buckets before the mark
+from the rollup table and later ones straight from the raw points, which are never expired
+before they are rolled up. A late point, for a bucket already written, is merged into it (update
+what exists, insert the rest; rows go in roughly in time order, so DuckDB's min/max zone maps
+keep the merge to the newest row groups).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,17 +30,29 @@ from opsradar.core import Event, FloatArray, IntArray, StoreError
 
 #: Rollup tables by bucket width in seconds.
 ROLLUPS = {60.0: "rollup_1m", 3600.0: "rollup_1h"}
-SCHEMA_VERSION = "2"
+#: Seconds after a bucket ends before it is rolled up (points for it may still be on the way).
+ROLLUP_LAG = 120.0
+SCHEMA_VERSION = "3"
 
-_ROLLUP_FROM_BATCH = (
-    "SELECT series_id, floor(ts / $w) * $w AS ts, min(value) AS vmin, max(value) AS vmax, "
-    "sum(value) AS vsum, count(*) AS n, max(score) AS smax FROM batch GROUP BY ALL"
-)
-_ROLLUP_FROM_POINTS = (
-    "INSERT INTO {t} SELECT series_id, floor(ts / $w) * $w, min(value), max(value), "
-    "sum(value), count(*), max(score) FROM points GROUP BY ALL"
-)
 # {t} is one of the two constant table names above, never input.
+_ROLLUP_FROM_BATCH = (  # the late points of a flush: buckets before the done mark
+    "SELECT series_id, floor(ts / $w) * $w AS ts, min(value) AS vmin, max(value) AS vmax, "
+    "sum(value) AS vsum, count(*) AS n, max(score) AS smax FROM batch WHERE ts < $done "
+    "GROUP BY ALL"
+)
+_ROLLUP_FROM_POINTS = (  # buckets in [lo, hi), closed
+    "INSERT INTO {t} SELECT series_id, floor(ts / $w) * $w, min(value), max(value), "
+    "sum(value), count(*), max(score) FROM points WHERE ts >= $lo AND ts < $hi GROUP BY ALL"
+)
+#: The buckets of one rollup that start in [lo, hi], for readers: from the table before the
+#: done mark, from the raw points after it. {only} narrows both to one series, or is empty.
+_BUCKETS = (
+    "SELECT series_id, ts, vmin, vmax, vsum, n, smax FROM {t} "
+    "WHERE {only} ts >= $lo AND ts <= $hi UNION ALL "
+    "SELECT series_id, floor(ts / $w) * $w AS b, min(value), max(value), sum(value), count(*), "
+    "max(score) FROM points WHERE {only} ts >= $done AND ts >= $lo AND ts < $hi + $w "
+    "GROUP BY ALL HAVING b >= $lo AND b <= $hi"
+)
 _MERGE_UPDATE = (
     "UPDATE {t} SET vmin = least({t}.vmin, a.vmin), vmax = greatest({t}.vmax, a.vmax), "
     "vsum = {t}.vsum + a.vsum, n = {t}.n + a.n, smax = greatest({t}.smax, a.smax) "
@@ -72,6 +90,8 @@ class Durable:
         self.memory_limit_mb = memory_limit_mb
         self._lock = threading.Lock()
         self._con = self._connect()
+        #: Per rollup table: every bucket before this time is in the table (see module doc).
+        self.done = _read_done(self._con)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -99,8 +119,10 @@ class Durable:
         ts: FloatArray,
         values: FloatArray,
         scores: FloatArray,
+        now: float,
     ) -> None:
-        """Write new series names, points and their rollups in one transaction."""
+        """Write new series names and points, and roll up the buckets closed by ``now``
+        (plus any late points), in one transaction."""
         table = pa.table(
             {
                 "series_id": pa.array(slots.astype(np.int32)),
@@ -115,15 +137,19 @@ class Durable:
                 "name": pa.array([n for _, n in new_series], pa.string()),
             }
         )
+        oldest = float(ts.min()) if len(ts) else math.inf
         with self._lock:
             try:
-                self._write(self._con, names, table)
+                self.done = self._write(names, table, oldest, now)
             except duckdb.Error as exc:
                 self._recover()
                 raise StoreError(f"write to {self.path} failed: {exc}") from exc
 
-    @staticmethod
-    def _write(con: duckdb.DuckDBPyConnection, names: pa.Table, table: pa.Table) -> None:
+    def _write(
+        self, names: pa.Table, table: pa.Table, oldest: float, now: float
+    ) -> dict[str, float]:
+        """The transaction of ``write``; returns the done marks once it has committed."""
+        con, done = self._con, dict(self.done)
         con.execute("BEGIN")
         try:
             if names.num_rows:
@@ -132,13 +158,19 @@ class Durable:
             if table.num_rows:
                 con.register("batch", table)
                 con.execute("INSERT INTO points SELECT series_id, ts, value, score FROM batch")
-                for width, rollup in ROLLUPS.items():
-                    _merge_rollup(con, rollup, width)
+            for width, rollup in ROLLUPS.items():
+                if oldest < done[rollup]:  # late points, for buckets already rolled up
+                    _merge_rollup(con, rollup, width, done[rollup])
+                closed = math.floor((now - ROLLUP_LAG) / width) * width
+                if closed > done[rollup]:
+                    _roll_up(con, rollup, width, done[rollup], closed)
+                    done[rollup] = closed
             con.execute("COMMIT")
         finally:
             for view in ("new_series", "batch"):
                 with contextlib.suppress(duckdb.Error):
                     con.unregister(view)
+        return done
 
     def _recover(self) -> None:
         """After a failed write: roll back, and reconnect if DuckDB gave up on the handle."""
@@ -159,8 +191,11 @@ class Durable:
             try:
                 for table in ("points", *ROLLUPS.values()):
                     if table in cutoffs:
+                        cutoff = cutoffs[table]
+                        if table == "points":  # raw points not rolled up yet are kept
+                            cutoff = min(cutoff, *self.done.values())
                         row = self._con.execute(
-                            f"DELETE FROM {table} WHERE ts < $c", {"c": cutoffs[table]}
+                            f"DELETE FROM {table} WHERE ts < $c", {"c": cutoff}
                         ).fetchone()
                         deleted += int(row[0]) if row else 0
                 if deleted:
@@ -211,21 +246,31 @@ class Durable:
         """Points held in ``points`` or counted by a rollup table (checks, benchmarks)."""
         if table not in ("points", *ROLLUPS.values()):
             raise ValueError(f"not a points table: {table!r}")
-        what = "count(*)" if table == "points" else "coalesce(sum(n), 0)"
+        sql = (
+            "SELECT count(*) FROM points"
+            if table == "points"
+            else f"SELECT (SELECT coalesce(sum(n), 0) FROM {table}) + "
+            "(SELECT count(*) FROM points WHERE ts >= $done)"
+        )
+        params = {} if table == "points" else {"done": self.done[table]}
         with self._lock:
-            row = self._con.execute(f"SELECT {what} FROM {table}").fetchone()
+            row = self._con.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
 
     def rollup(
         self, width: float, series_id: int, start: float, until: float, bucket: float
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """(ts, mean, min, max, max score) from the ``width`` rollup, re-bucketed to ``bucket``."""
+        table = ROLLUPS[width]
+        buckets = _BUCKETS.format(t=table, only="series_id = $s AND")
         sql = (
-            f"SELECT floor(ts / $b) * $b AS t, sum(vsum) / sum(n), min(vmin), max(vmax), "
-            f"max(smax) FROM {ROLLUPS[width]} WHERE series_id = $s AND ts >= $a AND ts <= $z "
-            "GROUP BY t ORDER BY t"
+            "SELECT floor(ts / $b) * $b AS t, sum(vsum) / sum(n), min(vmin), max(vmax), "
+            f"max(smax) FROM ({buckets}) GROUP BY t ORDER BY t"
         )
-        params = {"b": max(bucket, width), "s": series_id, "a": start, "z": until}
+        params = {
+            "b": max(bucket, width), "s": series_id, "lo": start, "hi": until, "w": width,
+            "done": self.done[table],
+        }  # fmt: skip
         out = self._numpy(sql, params)
         return out[0], out[1], out[2], out[3], out[4]
 
@@ -236,15 +281,20 @@ class Durable:
         (of the minute means) in ``before`` — from the 1-minute rollup, for windows older
         than the hot window. Rows of series with no data are NaN."""
         sql = (
-            "WITH b AS (SELECT series_id, sum(n) AS n, avg(vsum / n) AS m, "
-            "stddev_pop(vsum / n) AS s FROM rollup_1m WHERE ts >= $b0 AND ts < $b1 "
+            f"WITH m AS ({_BUCKETS.format(t='rollup_1m', only='')}), "
+            "b AS (SELECT series_id, sum(n) AS n, avg(vsum / n) AS m, "
+            "stddev_pop(vsum / n) AS s FROM m WHERE ts >= $b0 AND ts < $b1 "
             "GROUP BY series_id), "
-            "a AS (SELECT series_id, sum(n) AS n, sum(vsum) / sum(n) AS m FROM rollup_1m "
+            "a AS (SELECT series_id, sum(n) AS n, sum(vsum) / sum(n) AS m FROM m "
             "WHERE ts >= $a0 AND ts <= $a1 GROUP BY series_id) "
             "SELECT coalesce(a.series_id, b.series_id), coalesce(a.n, 0), a.m, "
             "coalesce(b.n, 0), b.m, b.s FROM a FULL OUTER JOIN b ON a.series_id = b.series_id"
         )
-        params = {"a0": after[0], "a1": after[1], "b0": before[0], "b1": before[1]}
+        params = {
+            "a0": after[0], "a1": after[1], "b0": before[0], "b1": before[1],
+            "lo": min(after[0], before[0]), "hi": max(after[1], before[1]), "w": 60.0,
+            "done": self.done["rollup_1m"],
+        }  # fmt: skip
         cols = self._numpy(sql, params)
         out = np.full((n_series, 5), np.nan)
         ids = cols[0].astype(np.int64)
@@ -329,9 +379,31 @@ class Durable:
         ]
 
 
-def _merge_rollup(con: duckdb.DuckDBPyConnection, table: str, width: float) -> None:
-    """Fold the registered ``batch`` into ``table``: merge existing buckets, add new ones."""
-    con.execute("CREATE OR REPLACE TEMP TABLE agg AS " + _ROLLUP_FROM_BATCH, {"w": width})
+def _roll_up(
+    con: duckdb.DuckDBPyConnection, table: str, width: float, lo: float, hi: float
+) -> None:
+    """Buckets in ``[lo, hi)`` have closed: into ``table`` from the raw points, and marked."""
+    con.execute(_ROLLUP_FROM_POINTS.format(t=table), {"w": width, "lo": lo, "hi": hi})
+    _mark_done(con, table, hi)
+
+
+def _mark_done(con: duckdb.DuckDBPyConnection, table: str, done: float) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ($k, $v)", {"k": f"{table}.done", "v": repr(done)}
+    )
+
+
+def _read_done(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    rows = dict(con.execute("SELECT key, value FROM meta WHERE key LIKE '%.done'").fetchall())
+    return {t: float(rows.get(f"{t}.done", 0.0)) for t in ROLLUPS.values()}
+
+
+def _merge_rollup(con: duckdb.DuckDBPyConnection, table: str, width: float, done: float) -> None:
+    """Fold the late points of the registered ``batch`` (before ``done``) into ``table``:
+    merge existing buckets, add new ones."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE agg AS " + _ROLLUP_FROM_BATCH, {"w": width, "done": done}
+    )
     row = con.execute("SELECT min(ts) FROM agg").fetchone()
     lo = float(row[0]) if row and row[0] is not None else 0.0
     con.execute(_MERGE_UPDATE.format(t=table), {"lo": lo})
@@ -342,11 +414,19 @@ def _merge_rollup(con: duckdb.DuckDBPyConnection, table: str, width: float) -> N
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a file written by an older version up to date (rollups from its raw points)."""
     row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    if row is not None and row[0] == SCHEMA_VERSION:
+    version = row[0] if row is not None else None
+    if version == SCHEMA_VERSION:
         return
     con.execute("BEGIN")
-    for width, table in ROLLUPS.items():
-        con.execute(f"DELETE FROM {table}")
-        con.execute(_ROLLUP_FROM_POINTS.format(t=table), {"w": width})
+    if version != "2":  # no rollups yet (version 2 kept every bucket rolled up as it went)
+        for width, table in ROLLUPS.items():
+            con.execute(f"DELETE FROM {table}")
+            con.execute(
+                _ROLLUP_FROM_POINTS.format(t=table), {"w": width, "lo": -math.inf, "hi": math.inf}
+            )
+    top = con.execute("SELECT max(ts) FROM points").fetchone()
+    for width, table in ROLLUPS.items():  # every bucket with points is rolled up: mark it so
+        last = top[0] if top is not None else None
+        _mark_done(con, table, 0.0 if last is None else (math.floor(last / width) + 1) * width)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema', $v)", {"v": SCHEMA_VERSION})
     con.execute("COMMIT")

@@ -254,7 +254,7 @@ class Store:
         else:
             slots, ts, values, scores = (np.empty(0, t) for t in (np.int64, float, float, float))
         try:
-            self.db.write(new, slots, ts, values, scores)
+            self.db.write(new, slots, ts, values, scores, self.clock())
             with self._index_lock:
                 revived, self._revived = self._revived, []
             if revived:
