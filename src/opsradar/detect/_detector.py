@@ -61,7 +61,7 @@ class OpsradarDetector:
         refractory: int = 50,
         alarm: float = 0.5,
         s_half: float = 4.0,
-        tail: float = 0.05,
+        tail: float = 0.03,
         likelihood_short: float = 0.1,
         likelihood_long: float = 0.002,
         huber: float = 3.0,
