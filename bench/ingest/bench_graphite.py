@@ -128,9 +128,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 WARM = """
 import numpy as np
 from opsradar.detect import Engine, Policy, make_detector
-from opsradar.ingest._graphite_scan import scan
+from opsradar.ingest._graphite import warm
 Engine(make_detector(), Policy(0.99)).score(np.arange(2), np.full(2, 1.7e9), np.ones(2))
-scan(b"warm 1 1\\n", 0.0)
+warm()
 """
 
 

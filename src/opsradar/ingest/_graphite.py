@@ -209,6 +209,12 @@ class GraphiteParser:
         return None
 
 
+def warm() -> None:
+    """Compile (or load) the bulk path's kernels before the first read: the scan and the path
+    index, with enough names to grow its table."""
+    GraphiteParser().parse(b"".join(b"w%d 1 1\n" % i for i in range(600)))
+
+
 class _Receiver:
     """Parses buffers and delivers them; shared by the TCP and UDP servers."""
 
@@ -255,7 +261,7 @@ class GraphiteServer:
         return self._tcp.port
 
     def start(self) -> None:
-        scan(b"warm 1 1\n", 0.0)  # compile (or load) the scan before the first read
+        warm()
         self._tcp.start("graphite-tcp")
 
     def stop(self) -> None:
@@ -284,7 +290,7 @@ class GraphiteUdpServer:
         return self._udp.port
 
     def start(self) -> None:
-        scan(b"warm 1 1\n", 0.0)
+        warm()
         self._udp.start("graphite-udp")
 
     def stop(self) -> None:
