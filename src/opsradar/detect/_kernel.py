@@ -89,6 +89,7 @@ N_SEAS = N_PEAK + N_DAILY
 # novelty memory: a bit table of hashed value contexts per series
 NV_LEVELS = 8  # quantisation levels of the seen range (3 bits, as in CAD OSE)
 NV_WORDS = 128  # 8,192 bits = 1 KiB per series
+NV_MIN_N = 300.0  # points before the novelty stage is scored: its rate must settle first
 NV_BITS = NV_WORDS * 64
 
 # --- hyper-parameters, passed as one float64 vector -----------------------------------
@@ -591,7 +592,7 @@ def score_points(
         a_ns = hp[HP_NV_SHORT]
         S[k, NV_S] += a_ns * (u - S[k, NV_S])
         s_nov = 0.0
-        if n > 100.0:
+        if n > NV_MIN_N:
             sd = math.sqrt(S[k, NV_V]) * math.sqrt(a_ns / (2.0 - a_ns))
             zn = (S[k, NV_S] - S[k, NV_M]) / (sd + 0.02)
             s_nov = _ztail(S, k, NQ, zn, hp[HP_ZSTEP])
