@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from types import FrameType
 from typing import Any
 
@@ -138,7 +139,7 @@ class Pipeline:
                 self.metrics.queue_depth.set(self._queue.qsize())
 
     def _process(self, batches: list[PointBatch]) -> None:
-        names = [n for b in batches for n in b.names]
+        names = list(chain.from_iterable(b.names for b in batches))
         ts = np.concatenate([b.ts for b in batches])
         values = np.concatenate([b.values for b in batches])
         slots = self.store.resolve(names)
