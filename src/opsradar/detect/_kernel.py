@@ -89,6 +89,8 @@ N_SEAS = N_PEAK + N_DAILY
 # novelty memory: a bit table of hashed value contexts per series
 NV_LEVELS = 8  # quantisation levels of the seen range (3 bits, as in CAD OSE)
 NV_WORDS = 128  # 8,192 bits = 1 KiB per series
+ADOPT = 0.8  # a seasonal baseline is adopted when its error is 20 % below the simpler one's
+KEEP = 0.9  # ... and kept while it is 10 % below
 NV_MIN_N = 300.0  # points before the novelty stage is scored: its rate must settle first
 NV_BITS = NV_WORDS * 64
 
@@ -338,14 +340,17 @@ def _learn_seasonal(
             SEAS[k, b] = prof + a * min(max(x - prof, -lim), lim)
             S[k, PSUM1 + m - 1] += SEAS[k, b] - prof
     # choose the baseline model that has predicted best, with a margin for the simpler one
+    # (hysteresis: a model in use is kept while it beats the simpler one by 10 %, so a
+    # series near the margin does not flap between baselines - each change restarts the
+    # shift channel's tail and switches the time-of-day spreads on or off)
+    old = int(S[k, MODEL])
     model = 0
     best = S[k, E0]
-    if span >= 2.0 * DAY and dt <= 7200.0 and S[k, E1] < 0.8 * best:
+    if span >= 2.0 * DAY and dt <= 7200.0 and S[k, E1] < (KEEP if old >= 1 else ADOPT) * best:
         model = 1
         best = S[k, E1]
-    if span >= 2.0 * WEEK and dt <= 7200.0 and S[k, E2] < 0.8 * best:
+    if span >= 2.0 * WEEK and dt <= 7200.0 and S[k, E2] < (KEEP if old == 2 else ADOPT) * best:
         model = 2
-    old = int(S[k, MODEL])
     if model != old:  # the medium level is deseasonalised by the model in use
         S[k, LM] -= _offset(S, SEAS, k, t, model) - _offset(S, SEAS, k, t, old)
         for ch in (CH_SHIFT,):
