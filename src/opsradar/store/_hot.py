@@ -2,11 +2,14 @@
 
 Graphs of recent data and the detector read from here; they never touch the durable store.
 
-Memory: the rings of ``RESERVE_SLOTS`` series are reserved up front as address space only
-(anonymous memory mapped without a commit charge: untouched pages are never backed), so
-growing to 100,000 series copies nothing and costs only the pages of the series in use; a
-slot's values are set to NaN when its first point arrives. Where the kernel refuses the
-reservation (``vm.overcommit_memory=2``), or past it, the window grows by doubling.
+Memory: each point is one 16-byte record (time, value, score), and a series' ring is one row
+of records, so the points a series holds lie together. The rings of ``RESERVE_SLOTS`` series
+are reserved up front as address space only (anonymous memory mapped without a commit charge:
+untouched pages are never backed, and no huge pages, which would back 2 MiB at a time):
+growing to 100,000 series copies nothing, and a series costs the 4 KiB pages its points
+reach — one page for its first 256 points, 11.25 KiB once its ring is full. Where the kernel
+refuses the reservation (``vm.overcommit_memory=2``), or past it, the window grows by
+doubling.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from opsradar.core import FloatArray, IntArray
 
 #: Series slots reserved as address space when the window is made (no memory until used).
 RESERVE_SLOTS = 1 << 20
-#: Most address space reserved for one array of the window.
+#: Most address space reserved for the window.
 RESERVE_BYTES = 64 << 30
+#: One point of a ring: its time, value and score.
+POINT = np.dtype([("ts", np.float64), ("value", np.float32), ("score", np.float32)])
 _NORESERVE = getattr(
     mmap,
     "MAP_NORESERVE",
@@ -40,8 +45,6 @@ def _lazy_zeros(shape: tuple[int, ...], dtype: Any) -> npt.NDArray[Any]:
         try:
             flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _NORESERVE
             buf = mmap.mmap(-1, nbytes, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-            if hasattr(mmap, "MADV_HUGEPAGE"):  # fewer page faults as series arrive
-                buf.madvise(mmap.MADV_HUGEPAGE)
             return np.frombuffer(buf, dtype=dtype).reshape(shape)
         except (OSError, ValueError):  # strict overcommit: the ordinary allocation below
             pass
@@ -51,21 +54,23 @@ def _lazy_zeros(shape: tuple[int, ...], dtype: Any) -> npt.NDArray[Any]:
 class HotWindow:
     """``points`` most recent points per series slot.
 
-    ``ts``, ``values`` and ``scores`` are ``(capacity, points)`` arrays; a position never
-    written holds a NaN value once its slot is in use (readers of whole rings skip points
-    whose value is not finite), and zeros before; its time and score are 0 or NaN.
+    ``ts``, ``values`` and ``scores`` are ``(capacity, points)`` views of one array of
+    ``POINT`` records. A position never written has time 0 and value 0, or NaN for both once
+    its series was deleted: readers of whole rings select points by time, or by ``head`` and
+    ``count``.
     """
 
     def __init__(self, points: int, capacity: int = 1024, reserve: int = RESERVE_SLOTS) -> None:
         self.points = points
         self._lock = threading.Lock()
-        most = max(1, RESERVE_BYTES // (8 * points))
+        most = max(1, RESERVE_BYTES // (POINT.itemsize * points))
         self._alloc(max(capacity, min(reserve, most)))
 
     def _alloc(self, capacity: int) -> None:
-        self.ts = _lazy_zeros((capacity, self.points), np.float64)
-        self.values = _lazy_zeros((capacity, self.points), np.float32)
-        self.scores = _lazy_zeros((capacity, self.points), np.float32)
+        self.rings = _lazy_zeros((capacity, self.points), POINT)
+        self.ts = self.rings["ts"]
+        self.values = self.rings["value"]
+        self.scores = self.rings["score"]
         self.head = _lazy_zeros((capacity,), np.int64)  # next write position
         self.count = _lazy_zeros((capacity,), np.int64)  # points written, saturating at `points`
 
@@ -87,11 +92,14 @@ class HotWindow:
         capacity = self.capacity
         while capacity < need:
             capacity *= 2
-        old = (self.ts, self.values, self.scores, self.head, self.count)
-        used = int(np.flatnonzero(old[4]).max(initial=-1)) + 1  # rows past it are untouched
+        rings, head, count = self.rings, self.head, self.count
+        used = int(np.flatnonzero(count).max(initial=-1)) + 1  # rows past it are untouched
         self._alloc(capacity)
-        self.ts[:used], self.values[:used], self.scores[:used] = (a[:used] for a in old[:3])
-        self.head[:used], self.count[:used] = old[3][:used], old[4][:used]
+        self.rings[:used], self.head[:used], self.count[:used] = (
+            rings[:used],
+            head[:used],
+            count[:used],
+        )
 
     def append(
         self,
@@ -110,9 +118,6 @@ class HotWindow:
             s = slots[order]
             starts = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
             uniq = s[starts]
-            fresh = uniq[self.count[uniq] == 0]
-            if len(fresh):  # first points of these slots: the rest of their rings is empty
-                self.values[fresh] = np.nan
             run_len = np.diff(np.r_[starts, len(s)])
             rank = np.arange(len(s)) - np.repeat(starts, run_len)
             pos = (self.head[s] + rank) % self.points
@@ -146,4 +151,4 @@ class HotWindow:
             return float(self.ts[slot, (self.head[slot] - n) % self.points])
 
     def nbytes_per_series(self) -> int:
-        return self.points * (8 + 4 + 4) + 16
+        return self.points * POINT.itemsize + 16
