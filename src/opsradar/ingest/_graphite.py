@@ -22,7 +22,7 @@ import numpy as np
 
 from opsradar.core import MAX_NAME_LENGTH, FloatArray, PointBatch, PointSink, SelfMetrics
 from opsradar.ingest._graphite_scan import scan
-from opsradar.ingest._names import NameCache
+from opsradar.ingest._names import NameCache, graphite_name
 from opsradar.ingest._net import LineFraming, TcpServer, UdpReader
 from opsradar.ingest._path_index import PathIndex
 
@@ -138,11 +138,12 @@ class GraphiteParser:
         if missing:
             fresh: dict[bytes, str] = {}
             rows = []
-            for i in np.flatnonzero(ids < 0).tolist():
-                raw = data[paths[i, 0] : paths[i, 1]]
+            lines = np.flatnonzero(ids < 0)
+            for i, (start, end) in zip(lines.tolist(), paths[lines, :2].tolist(), strict=True):
+                raw = data[start:end]
                 if raw in fresh:
                     continue
-                name = self._names.graphite(raw) if len(raw) <= MAX_NAME_LENGTH else None
+                name = graphite_name(raw) if end - start <= MAX_NAME_LENGTH else None
                 if name is None:
                     return None
                 fresh[raw] = name

@@ -85,18 +85,26 @@ class NameCache:
         if len(cache) >= self._limit:
             cache.clear()
             self.paths.clear()
-        name: str | None
-        try:
-            text = raw.decode("utf-8")
-            name = parse_tagged(text) if ";" in text else canonical(text)
-        except (InputError, UnicodeDecodeError):
-            name = None
+        name = graphite_name(raw)
         cache[raw] = name
         if name is not None and len(raw) <= MAX_NAME_LENGTH:
             self.paths[raw] = name
         return name
 
 
+def graphite_name(raw: bytes) -> str | None:
+    """Canonical name of a Graphite path, tagged (``path;k=v``) or not, or None (uncached).
+
+    >>> graphite_name(b"disk.used;host=a;dc=x"), graphite_name(b"a..b")
+    ('disk.used;dc=x;host=a', None)
+    """
+    try:
+        text = raw.decode("utf-8")
+        return parse_tagged(text) if ";" in text else canonical(text)
+    except (InputError, UnicodeDecodeError):
+        return None
+
+
 _MISSING = object()
 
-__all__ = ["MAX_NAME_LENGTH", "NameCache", "statsd_key", "statsd_labels"]
+__all__ = ["MAX_NAME_LENGTH", "NameCache", "graphite_name", "statsd_key", "statsd_labels"]
