@@ -14,7 +14,9 @@ The clock runs from the first byte sent until every point is on disk:
 carbon-cache is Debian's ``graphite-carbon`` (Twisted, whisper) with its rate limits lifted
 (``MAX_UPDATES_PER_SECOND``, ``MAX_CREATES_PER_MINUTE`` and the shutdown rate all ``inf``).
 Memory per active series is the server's RSS with all series loaded minus its RSS at idle
-before the first byte, over the number of series. opsradar's numba kernels are compiled
+before the first byte, over the number of series. Daemon CPU is the user + system time the
+server used from the first byte to its exit (a VM shared with other work stretches the clock
+more than it does this). opsradar's numba kernels are compiled
 into their on-disk cache before its clock starts, as they are after any first start.
 
     apt-get install graphite-carbon
@@ -54,6 +56,8 @@ class Result:
     accept_seconds: float
     stored: int
     rss_per_series: float
+    cpu_seconds: float  # the daemon's user + system CPU from the first byte to its exit
+    note: str = ""
 
     @property
     def rate(self) -> float:
@@ -120,9 +124,18 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) ->
     raise RuntimeError(f"port {port} never opened")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> float:
+    """SIGTERM, wait for the exit; the CPU seconds the process used in all."""
     proc.send_signal(signal.SIGTERM)
-    proc.wait(3600)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
 
 
 WARM = """
@@ -157,16 +170,17 @@ def run_opsradar(series: int, points: int, work: Path) -> Result:
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     _wait_port(port, proc)
     time.sleep(1.0)
-    idle = rss(proc.pid)
+    idle, cpu = rss(proc.pid), cpu_seconds(proc.pid)
     started = time.perf_counter()
     accepted = send_all(port, chunks)
     loaded = rss(proc.pid)
-    _stop(proc)
+    cpu = _stop(proc) - cpu
     done = time.perf_counter()
     stored = _duckdb_count(data / "opsradar.duckdb")
+    stopped = [ln for ln in (work / "opsradar.log").read_text().splitlines() if "stopped:" in ln]
     return Result(
         "opsradar", series, total, done - started, accepted - started, stored,
-        (loaded - idle) / series,
+        (loaded - idle) / series, cpu, stopped[-1].split("stopped: ")[-1] if stopped else "",
     )  # fmt: skip
 
 
@@ -245,11 +259,11 @@ def run_carbon(series: int, points: int, work: Path) -> Result:
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     _wait_port(port, proc)
     time.sleep(1.0)
-    idle = rss(proc.pid)
+    idle, cpu = rss(proc.pid), cpu_seconds(proc.pid)
     started = time.perf_counter()
     accepted = send_all(port, chunks)
     loaded = rss(proc.pid)
-    _stop(proc)
+    cpu = _stop(proc) - cpu
     done = time.perf_counter()
     sample = names if series <= 1000 else random.Random(2).sample(names, 1000)
     counted = subprocess.run(
@@ -260,20 +274,21 @@ def run_carbon(series: int, points: int, work: Path) -> Result:
     stored = round(int(counted) * series / len(sample))
     return Result(
         "carbon-cache", series, total, done - started, accepted - started, stored,
-        (loaded - idle) / series,
+        (loaded - idle) / series, cpu,
     )  # fmt: skip
 
 
 def report(results: list[Result]) -> str:
     lines = [
         "| series | points | daemon | accepted + stored, points/s | of which receive (s) "
-        "| total (s) | on disk | RSS per series |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| total (s) | daemon CPU (s) | on disk | RSS per series |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.series:,} | {r.points:,} | {r.peer} | {r.rate:,.0f} | {r.accept_seconds:.1f} "
-            f"| {r.seconds:.1f} | {r.stored:,} | {r.rss_per_series / 1024:.1f} KiB |"
+            f"| {r.seconds:.1f} | {r.cpu_seconds:.1f} | {r.stored:,} "
+            f"| {r.rss_per_series / 1024:.1f} KiB |"
         )
     by = {(r.peer, r.series): r for r in results}
     for series in sorted({r.series for r in results}):
@@ -304,9 +319,12 @@ def main() -> None:
             print(
                 f"{peer:13s} {series:>7,} series: {result.rate:>10,.0f} points/s "
                 f"(receive {result.accept_seconds:.1f}s, total {result.seconds:.1f}s, "
+                f"CPU {result.cpu_seconds:.1f}s, "
                 f"stored {result.stored:,}/{result.points:,})",
                 flush=True,
             )
+            if result.note:
+                print(f"  {peer} {result.note}", flush=True)
             if result.stored < result.points * 0.999:
                 print(f"  !! {peer} lost points", flush=True)
             results.append(result)
