@@ -161,3 +161,18 @@ def test_a_new_record_far_beyond_the_old_one_is_caught() -> None:
         _, scores = _run(ts, x)
         strong += scores[900] >= 0.9
     assert strong >= 7
+
+
+def test_the_morning_ramp_of_a_young_series_is_not_a_drift() -> None:
+    """A series seen for less than a day cannot tell a slow ramp from its daily cycle:
+    eight hours of a morning rise (10-second samples, like a new host's load) raise no
+    drift alarm."""
+    ts = T0 + 3 * 3600.0 + 10.0 * np.arange(8 * 360)
+    hour = (ts % 86400) / 3600
+    level = 2.0 * (1.0 + 0.4 * np.sin(2 * np.pi * (hour - 7.5) / 24))
+    drifts = 0
+    for seed in range(4):
+        x = level * (1.0 + 0.05 * np.random.default_rng(seed).standard_normal(len(ts)))
+        eng, _ = _run(ts, x)
+        drifts += sum(e.kind == "drift" for e in eng.episodes(ts[-1], keep=1e12))
+    assert drifts == 0

@@ -548,6 +548,8 @@ def score_points(
             S[k, AC_XY] += a_ac * (dv * S[k, LAST_D] - S[k, AC_XY])
             S[k, AC_XX] += a_ac * (dv * dv - S[k, AC_XX])
         S[k, LAST_D] = dv
+        if t - S[k, FIRST_TS] < DAY:
+            s_drift = 0.0  # until a day is seen, a slow ramp may be the daily cycle
         S[k, LV] = _ew(S[k, LV], xd, 0.0005, n)
 
         # flat: the current run of identical values against the series' finished runs
