@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from opsradar.core import SelfMetrics, StoreError
 from opsradar.store import SeriesLimits, Store
@@ -72,3 +73,12 @@ def test_a_failing_disk_is_reported_memory_stays_bounded_and_it_catches_up(
     assert store.flush() == 1000
     assert store.status()["store_error"] is None
     store._durable = None
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize(
+    "name", ["a", "a.b", "a.b.c", "a.b.c.d;x=1", "a;b=c", "a.b;c=d.e", "a..b", "cpu.user;h=a.b"]
+)
+def test_a_prefix_is_the_first_parts_of_the_path(name: str, depth: int) -> None:
+    path = name.partition(";")[0]
+    assert SeriesLimits(depth=depth).prefix(name) == ".".join(path.split(".")[:depth])

@@ -139,7 +139,8 @@ class GraphiteParser:
             fresh: dict[bytes, str] = {}
             rows = []
             lines = np.flatnonzero(ids < 0)
-            for i, (start, end) in zip(lines.tolist(), paths[lines, :2].tolist(), strict=True):
+            starts, ends = paths[lines, 0].tolist(), paths[lines, 1].tolist()  # ints, no lists
+            for i, start, end in zip(lines.tolist(), starts, ends, strict=True):
                 raw = data[start:end]
                 if raw in fresh:
                     continue

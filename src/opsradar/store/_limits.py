@@ -43,8 +43,16 @@ class SeriesLimits:
         self._last: float | None = None
 
     def prefix(self, name: str) -> str:
-        path = name.partition(";")[0]
-        return ".".join(path.split(".", self.depth)[: self.depth])
+        """The first ``depth`` dot-separated parts of the path (no list per name: this runs
+        once for every new series)."""
+        tags = name.find(";")
+        path = name if tags < 0 else name[:tags]
+        end = -1
+        for _ in range(self.depth):
+            end = path.find(".", end + 1)
+            if end < 0:
+                return path
+        return path[:end]
 
     def add(self, name: str) -> None:
         """Count a series that exists already (loaded from disk): never refused."""
