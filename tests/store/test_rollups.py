@@ -160,18 +160,21 @@ def test_raw_points_are_kept_until_rolled_up(tmp_path: Path) -> None:
 
 
 def test_a_version_2_file_counts_every_bucket_as_rolled_up(tmp_path: Path) -> None:
-    clock = [NOW + 86400]  # everything below closes on the first flush
-    store = Store(tmp_path, hot_points=16, clock=lambda: clock[0])
-    store.open()
+    store = _store(tmp_path)
     _write(store, "a", NOW - 90 + np.arange(9) * 10.0, np.ones(9))
     store.flush()
-    with store.db._lock:  # as version 2 left it: rollups complete, no done marks
-        store.db._con.execute("DELETE FROM meta WHERE key LIKE '%.done'")
-        store.db._con.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    with store.db._lock:  # as version 2 left it: every bucket rolled up, no done marks
+        con = store.db._con
+        con.execute("DELETE FROM rollup_1m; DELETE FROM rollup_1h")
+        for width, table in ((60, "rollup_1m"), (3600, "rollup_1h")):
+            con.execute(
+                f"INSERT INTO {table} SELECT series_id, floor(ts / {width}) * {width}, "
+                "min(value), max(value), sum(value), count(*), max(score) FROM points GROUP BY ALL"
+            )
+        con.execute("DELETE FROM meta WHERE key LIKE '%.done'")
+        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
     store.close()
-    clock[0] = NOW
-    again = Store(tmp_path, hot_points=16, clock=lambda: clock[0])
-    again.open()
+    again = _store(tmp_path)
     assert again.db.done == {"rollup_1m": NOW, "rollup_1h": NOW}  # past the last bucket
     _write(again, "a", np.array([NOW - 5.0]), np.array([3.0]))  # late: merged in place
     again.flush()
@@ -180,3 +183,16 @@ def test_a_version_2_file_counts_every_bucket_as_rolled_up(tmp_path: Path) -> No
     _, mean, _, hi, _ = again.db.rollup(60.0, 0, NOW - 200, NOW, 60.0)
     assert hi.tolist() == [1.0, 3.0] and mean[1] == pytest.approx(9 / 7)  # six 1s and a 3
     again.close()
+
+
+def test_history_replayed_in_time_order_rolls_up_as_it_goes(tmp_path: Path) -> None:
+    store = _store(tmp_path)  # the clock says NOW; the points are two hours older
+    ts = NOW - 7200 + np.arange(720) * 10.0
+    for part in np.array_split(np.arange(720), 4):
+        _write(store, "a", ts[part], np.ones(len(part)))
+        store.flush()
+        newest = ts[part][-1]  # buckets close behind the newest point, not the clock
+        assert store.db.done["rollup_1m"] == (newest - 120) // 60 * 60
+    assert _table_rows(store, "rollup_1m") == 117  # minutes that ended 2 min before the last
+    assert store.db.points_in("rollup_1m") == store.db.points_in("rollup_1h") == 720
+    store.close()

@@ -4,7 +4,9 @@ All SQL is parameterised; points go in as one Arrow batch per flush, never a sta
 Each flush writes new series names and raw points in one transaction, so a crash leaves all of a
 flush or none. The 1-minute and 1-hour rollups (min, max, sum, count and the highest score per
 bucket) are written in the same transaction once their buckets have closed — ``ROLLUP_LAG``
-seconds after a bucket ends, by the store's clock — each bucket once, from the raw points;
+seconds after a bucket ends, by the store's clock or by the newest point written, whichever is
+earlier (so history replayed in time order closes as it goes) — each bucket once, from the
+raw points;
 the tables' ``done`` mark (in ``meta``) moves with them. Readers take buckets before the mark
 from the rollup table and later ones straight from the raw points, which are never expired
 before they are rolled up. A late point, for a bucket already written, is merged into it (update
@@ -92,6 +94,8 @@ class Durable:
         self._con = self._connect()
         #: Per rollup table: every bucket before this time is in the table (see module doc).
         self.done = _read_done(self._con)
+        row = self._con.execute("SELECT max(ts) FROM points").fetchone()
+        self._newest = float(row[0]) if row and row[0] is not None else -math.inf
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -121,8 +125,8 @@ class Durable:
         scores: FloatArray,
         now: float,
     ) -> None:
-        """Write new series names and points, and roll up the buckets closed by ``now``
-        (plus any late points), in one transaction."""
+        """Write new series names and points, and roll up the buckets closed by ``now`` and by
+        the newest point (plus any late points), in one transaction."""
         table = pa.table(
             {
                 "series_id": pa.array(slots.astype(np.int32)),
@@ -139,16 +143,19 @@ class Durable:
         )
         oldest = float(ts.min()) if len(ts) else math.inf
         with self._lock:
+            newest = max(self._newest, float(ts.max()) if len(ts) else -math.inf)
             try:
-                self.done = self._write(names, table, oldest, now)
+                self.done = self._write(names, table, oldest, min(now, newest) - ROLLUP_LAG)
+                self._newest = newest
             except duckdb.Error as exc:
                 self._recover()
                 raise StoreError(f"write to {self.path} failed: {exc}") from exc
 
     def _write(
-        self, names: pa.Table, table: pa.Table, oldest: float, now: float
+        self, names: pa.Table, table: pa.Table, oldest: float, closing: float
     ) -> dict[str, float]:
-        """The transaction of ``write``; returns the done marks once it has committed."""
+        """The transaction of ``write``: buckets that end by ``closing`` are rolled up.
+        Returns the done marks once it has committed."""
         con, done = self._con, dict(self.done)
         con.execute("BEGIN")
         try:
@@ -161,7 +168,7 @@ class Durable:
             for width, rollup in ROLLUPS.items():
                 if oldest < done[rollup]:  # late points, for buckets already rolled up
                     _merge_rollup(con, rollup, width, done[rollup])
-                closed = math.floor((now - ROLLUP_LAG) / width) * width
+                closed = math.floor(closing / width) * width if math.isfinite(closing) else 0.0
                 if closed > done[rollup]:
                     _roll_up(con, rollup, width, done[rollup], closed)
                     done[rollup] = closed
