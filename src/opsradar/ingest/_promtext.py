@@ -58,7 +58,7 @@ def parse_exposition(
     With ``openmetrics`` timestamps are in seconds (the 0.0.4 text format uses milliseconds).
 
     >>> e = parse_exposition('# TYPE up gauge\\nup{job="a b"} 1\\nx_total 2 5000\\n', 9.0)
-    >>> e.names, e.ts, e.values, e.types, e.rejects
+    >>> e.names, list(e.ts), list(e.values), e.types, e.rejects
     (['x_total'], [5.0], [2.0], {'up': 'gauge'}, {'bad_name': 1})
     """
     out = Exposition()
