@@ -157,6 +157,13 @@ class Pipeline:
         self.store.append(slots, ts, values, scores)
 
 
+def _timed(fn: Callable[..., object], *args: object) -> float:
+    """Seconds ``fn(*args)`` took."""
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
 def _count_refused(metrics: SelfMetrics, batches: list[PointBatch], refused: np.ndarray) -> None:
     at = 0
     for b in batches:
@@ -316,34 +323,42 @@ class Server:
             except Exception as exc:  # a bad checkpoint costs a warm-up, never the start
                 log.error("ignoring unreadable detector checkpoint %s: %s", path, exc)
 
-    def checkpoint(self, closing: bool = False) -> None:
+    def checkpoint(self, closing: bool = False) -> str:
         """Detector state to disk, flushing the store meanwhile (``closing``: and closing it).
+        Returns where the time went, for the log.
 
         The state is copied under the engine lock, so scoring waits only for the copy. The
         file is written while the store flushes (one mostly waits on the disk, the other on
         the CPU) and replaces the last one only once every series it knows is on disk too.
         """
+        started = time.perf_counter()
         with self.pipeline.engine_lock:
             slots, state = self.engine.n_slots, self.engine.state_dict()
+        copied = time.perf_counter()
         path = self.store.checkpoint_path
         tmp = path.with_name(f".{path.name}.tmp")
         with ThreadPoolExecutor(1, thread_name_prefix="checkpoint") as pool:
-            written = pool.submit(save_state, state, tmp)
+            written = pool.submit(_timed, save_state, state, tmp)
             if closing:
                 self.store.close()
             else:
                 self.store.flush()
+            stored = time.perf_counter()
             try:
-                written.result()
+                writing = written.result()
             except OSError as exc:
                 self.store.last_error = f"cannot write detector checkpoint: {exc}"
                 log.error("%s", self.store.last_error)
-                return
+                return ""
         if self.store.persisted_series < slots:  # the store's error is already reported
             log.error("detector checkpoint not kept: the store could not write every series")
             tmp.unlink(missing_ok=True)
-            return
+            return ""
         tmp.replace(path)
+        return (
+            f"detector state copied in {copied - started:.2f} s and written in {writing:.2f} s "
+            f"while the store {'closed' if closing else 'flushed'} in {stored - copied:.2f} s"
+        )
 
     def _checkpoint_loop(self) -> None:
         while not self._stop.wait(self.config.checkpoint_interval):
@@ -395,15 +410,18 @@ class Server:
         self.pipeline.drain()
         self.pipeline.stop()
         drained = time.perf_counter()
+        parts = ""
         try:
-            self.checkpoint(closing=True)
+            parts = self.checkpoint(closing=True)
         except StoreError as exc:
             log.error("final checkpoint failed: %s", exc)
             self.store.close()
         log.info(
-            "stopped: pipeline drained in %.2f s, store closed and detector state saved in %.2f s",
+            "stopped: pipeline drained in %.2f s, store closed and detector state saved in %.2f s"
+            " (%s)",
             drained - started,
             time.perf_counter() - drained,
+            parts,
         )
         self.board.ranker.close()
         if self.http_socket is not None:
