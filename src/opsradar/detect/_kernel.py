@@ -9,15 +9,18 @@ Per point, *score first, then learn*:
 1. robust residual channels, each a non-negative surprise ``c``:
    point (spike/dip against a fast robust level), shift (fast level against the best
    long baseline: flat, daily or weekly buckets - whichever has predicted best),
-   variance (short against long spread), flat (a run of identical values in a series
-   that usually changes);
+   variance (short against long spread), drift (a medium level against a very slow one,
+   in the spread the medium level has when nothing drifts), flat (a run of identical
+   values in a series that usually changes), extreme (a new record far beyond the old);
 2. each channel's surprise is turned into a tail probability by that series' own running
    tail (a tracked upper quantile plus an exponential tail fitted to the excesses), so a
    score means the same rarity on every series;
 3. a Numenta-style likelihood stage compares the short-term mean of surprise with its
    long-term distribution (sustained, moderate unpredictability); the same step runs on
    the novelty rate of hashed value contexts (a CAD-like memory in a bounded bit table);
-4. ``-log10`` of the smallest probability is mapped linearly to [0, 1] and a refractory
+4. a surprise no larger than this half-hour's recent peak is discounted as the series'
+   habit (recurrence by time of day);
+5. ``-log10`` of the smallest probability is mapped linearly to [0, 1] and a refractory
    period keeps one alarm per event.
 """
 
