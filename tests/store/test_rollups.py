@@ -196,3 +196,19 @@ def test_history_replayed_in_time_order_rolls_up_as_it_goes(tmp_path: Path) -> N
     assert _table_rows(store, "rollup_1m") == 117  # minutes that ended 2 min before the last
     assert store.db.points_in("rollup_1m") == store.db.points_in("rollup_1h") == 720
     store.close()
+
+
+def test_minutes_the_hours_are_built_from_are_kept(tmp_path: Path) -> None:
+    clock = [NOW]
+    tiny = Retention(raw_days=1e-4, rollup_1m_days=1e-4, rollup_1h_days=3)
+    store = Store(tmp_path, hot_points=16, clock=lambda: clock[0], retention=tiny)
+    store.open()
+    _write(store, "a", NOW - 1800 + np.arange(150) * 10.0, np.ones(150))  # this hour, open
+    store.flush()
+    store.maintain()  # minutes and points past their retention, but the hour needs them
+    clock[0] = NOW + 3600  # the hour closes: it is built from its minutes
+    _write(store, "a", np.array([clock[0]]), np.array([1.0]))
+    store.flush()
+    assert _table_rows(store, "rollup_1h") == 1
+    assert store.db.points_in("rollup_1h") == 151
+    store.close()

@@ -46,6 +46,10 @@ _ROLLUP_FROM_POINTS = (  # buckets in [lo, hi), closed
     "INSERT INTO {t} SELECT series_id, floor(ts / $w) * $w, min(value), max(value), "
     "sum(value), count(*), max(score) FROM points WHERE ts >= $lo AND ts < $hi GROUP BY ALL"
 )
+_ROLLUP_FROM_FINER = (  # the same from the finer rollup {f}, complete below its own done mark
+    "INSERT INTO {t} SELECT series_id, floor(ts / $w) * $w, min(vmin), max(vmax), sum(vsum), "
+    "sum(n), max(smax) FROM {f} WHERE ts >= $lo AND ts < $hi GROUP BY ALL"
+)
 #: The buckets of one rollup that start in [lo, hi], for readers: from the table before the
 #: done mark, from the raw points after it. {only} narrows both to one series, or is empty.
 _BUCKETS = (
@@ -169,7 +173,7 @@ class Durable:
                 if oldest < done[rollup]:  # late points, for buckets already rolled up
                     _merge_rollup(con, rollup, width, done[rollup])
                 closed = math.floor(closing / width) * width if math.isfinite(closing) else 0.0
-                if closed > done[rollup]:
+                if closed > done[rollup]:  # (the finer rollup has closed at least as far)
                     _roll_up(con, rollup, width, done[rollup], closed)
                     done[rollup] = closed
             con.execute("COMMIT")
@@ -201,6 +205,8 @@ class Durable:
                         cutoff = cutoffs[table]
                         if table == "points":  # raw points not rolled up yet are kept
                             cutoff = min(cutoff, *self.done.values())
+                        elif table == "rollup_1m":  # and minutes the hours are built from
+                            cutoff = min(cutoff, self.done["rollup_1h"])
                         row = self._con.execute(
                             f"DELETE FROM {table} WHERE ts < $c", {"c": cutoff}
                         ).fetchone()
@@ -389,8 +395,14 @@ class Durable:
 def _roll_up(
     con: duckdb.DuckDBPyConnection, table: str, width: float, lo: float, hi: float
 ) -> None:
-    """Buckets in ``[lo, hi)`` have closed: into ``table`` from the raw points, and marked."""
-    con.execute(_ROLLUP_FROM_POINTS.format(t=table), {"w": width, "lo": lo, "hi": hi})
+    """Buckets in ``[lo, hi)`` have closed: into ``table`` from the next finer rollup (the
+    first from the raw points), and marked."""
+    finer = [t for w, t in ROLLUPS.items() if w < width]
+    if finer:
+        sql = _ROLLUP_FROM_FINER.format(t=table, f=finer[-1])
+    else:
+        sql = _ROLLUP_FROM_POINTS.format(t=table)
+    con.execute(sql, {"w": width, "lo": lo, "hi": hi})
     _mark_done(con, table, hi)
 
 
