@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import signal
 import struct
 from pathlib import Path
 
@@ -124,5 +126,21 @@ def test_a_failed_save_keeps_the_last_whole_file(tmp_path: Path) -> None:
     save_state({"a": np.arange(3.0)}, path)
     with pytest.raises(TypeError):  # objects would need pickle: refused before any rename
         save_state({"a": np.arange(4.0), "b": np.array([object()])}, path)
+    np.testing.assert_array_equal(load_state(path)["a"], np.arange(3.0))
+    assert [p.name for p in tmp_path.iterdir()] == ["e.ckpt"]
+
+
+def test_a_write_that_fails_midway_raises_and_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "e.ckpt"
+    save_state({"a": np.arange(3.0)}, path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit: EFBIG, no signal
+    resource.setrlimit(resource.RLIMIT_FSIZE, (3 * CHUNK, hard))
+    try:
+        with pytest.raises(OSError):  # raised in the writing thread, seen by the caller
+            save_state({"a": np.zeros(CHUNK)}, path)  # 8 buffers' worth
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
     np.testing.assert_array_equal(load_state(path)["a"], np.arange(3.0))
     assert [p.name for p in tmp_path.iterdir()] == ["e.ckpt"]

@@ -1,17 +1,18 @@
 """Detector state to and from one file, written atomically.
 
 The file holds each array's raw bytes, nothing more, so writing it costs little beyond the
-disk (at 100,000 series the state is about 370 MB)::
+disk (at 100,000 series the state is about 400 MB)::
 
     4 KiB    magic ``OPSRDET1`` and zeros
     arrays   each at a 4 KiB-aligned offset, C order
     index    JSON: name, dtype, shape, offset and CRC-32 of every array
     footer   index offset and length (little-endian uint64 each), magic
 
-It is written through one reused 4 MiB buffer, straight to the disk (``O_DIRECT``) where
-the filesystem allows it, so a checkpoint does not fill the page cache with memory it first
-has to clear; elsewhere through the page cache. It is written under a temporary name and
-renamed into place, so a crash never leaves half a file where the last whole one was.
+It is written through two reused 4 MiB buffers (one fills while the other is written),
+straight to the disk (``O_DIRECT``) where the filesystem allows it, so a checkpoint does not
+fill the page cache with memory it first has to clear; elsewhere through the page cache.
+It is written under a temporary name and renamed into place, so a crash never leaves half
+a file where the last whole one was.
 
 Reading checks the magic, the footer, every offset and every CRC: a truncated or damaged file
 raises ``InputError`` (the server then starts without it, which costs a warm-up).
@@ -19,6 +20,7 @@ raises ``InputError`` (the server then starts without it, which costs a warm-up)
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import io
@@ -30,6 +32,7 @@ import struct
 import tempfile
 import zlib
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -83,16 +86,19 @@ def _write_array(out: _Out, name: str, arr: np.ndarray) -> dict[str, Any]:
 
 
 class _Out:
-    """Sequential writes to ``fd`` through one page-aligned buffer (``O_DIRECT`` when the
-    file takes it: whole aligned blocks, the padding cut off at the end)."""
+    """Sequential writes to ``fd`` through two page-aligned buffers: one fills (copy and CRC)
+    while the other is written, with ``O_DIRECT`` when the file takes it (whole aligned
+    blocks: the last one is padded, and the padding cut off on exit)."""
 
     def __init__(self, fd: int, direct: bool) -> None:
         self.fd = fd
         self.size = 0  # bytes written so far (the logical file size)
         self.direct = direct and _set_direct(fd, True)
-        self._map = mmap.mmap(-1, CHUNK)
-        self._buf = memoryview(self._map)
-        self._fill = 0
+        self._maps = [mmap.mmap(-1, CHUNK) for _ in range(2)]
+        self._bufs = [memoryview(m) for m in self._maps]
+        self._buf, self._fill = self._bufs[0], 0
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="checkpoint-io")
+        self._writing: Future[None] | None = None
 
     def __enter__(self) -> _Out:
         return self
@@ -101,11 +107,16 @@ class _Out:
         try:
             if kind is None:
                 self._drain()
+                self._wait()
                 os.ftruncate(self.fd, self.size)
         finally:
-            self._buf.release()
-            self._map.close()
+            self._io.shutdown(wait=True)  # no write may still read a buffer
             os.close(self.fd)
+            for buf in self._bufs:
+                buf.release()
+            for m in self._maps:  # after an error its traceback may hold a view: freed with it
+                with contextlib.suppress(BufferError):
+                    m.close()
 
     def write(self, data: memoryview) -> int:
         """Append ``data``; returns its CRC-32 (computed while it is in the cache)."""
@@ -129,21 +140,29 @@ class _Out:
             self.write(memoryview(bytes(pad)))
 
     def _drain(self) -> None:
+        """Hand the filled buffer to the writer and go on with the other one."""
         n = self._fill
-        if self.direct and n % ALIGN:  # only the last transfer: padded, cut off on exit
-            pad = -n % ALIGN
-            self._buf[n : n + pad] = bytes(pad)
-            n += pad
+        pad = -n % ALIGN  # only the last buffer is not whole
+        self._buf[n : n + pad] = bytes(pad)
+        self._wait()
+        self._writing = self._io.submit(self._write, self._buf, n + pad)
+        self._buf = self._bufs[1] if self._buf is self._bufs[0] else self._bufs[0]
+        self._fill = 0
+
+    def _wait(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def _write(self, buf: memoryview, n: int) -> None:
         done = 0
         while done < n:
             try:
-                done += os.write(self.fd, self._buf[done:n])
+                done += os.write(self.fd, buf[done:n])
             except OSError as exc:  # a filesystem that accepted the flag but not the write
                 if not self.direct or exc.errno != errno.EINVAL:
                     raise
                 self.direct = _set_direct(self.fd, False)
-                n = self._fill
-        self._fill = 0
 
 
 def _set_direct(fd: int, on: bool) -> bool:
