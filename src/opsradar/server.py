@@ -329,21 +329,24 @@ class Server:
 
         The state is copied under the engine lock, so scoring waits only for the copy. The
         file is written while the store flushes (one mostly waits on the disk, the other on
-        the CPU) and replaces the last one only once every series it knows is on disk too.
+        the CPU) and replaces the last one only once every series it knows is on disk too:
+        the store flushes after the copy, or, when closing (nothing scores any more), closes
+        while the state is copied.
         """
-        started = time.perf_counter()
-        with self.pipeline.engine_lock:
-            slots, state = self.engine.n_slots, self.engine.state_dict()
-        copied = time.perf_counter()
         path = self.store.checkpoint_path
         tmp = path.with_name(f".{path.name}.tmp")
-        with ThreadPoolExecutor(1, thread_name_prefix="checkpoint") as pool:
+        store_op = self.store.close if closing else self.store.flush
+        with ThreadPoolExecutor(2, thread_name_prefix="checkpoint") as pool:
+            stored = pool.submit(_timed, store_op) if closing else None
+            started = time.perf_counter()
+            with self.pipeline.engine_lock:
+                slots, state = self.engine.n_slots, self.engine.state_dict()
+            copied = time.perf_counter() - started
             written = pool.submit(_timed, save_state, state, tmp)
-            if closing:
-                self.store.close()
-            else:
-                self.store.flush()
-            stored = time.perf_counter()
+            del state  # the writer holds it as long as it needs it
+            if stored is None:
+                stored = pool.submit(_timed, store_op)
+            storing = stored.result()  # a StoreError is the caller's
             try:
                 writing = written.result()
             except OSError as exc:
@@ -356,8 +359,8 @@ class Server:
             return ""
         tmp.replace(path)
         return (
-            f"detector state copied in {copied - started:.2f} s and written in {writing:.2f} s "
-            f"while the store {'closed' if closing else 'flushed'} in {stored - copied:.2f} s"
+            f"detector state copied in {copied:.2f} s and written in {writing:.2f} s; the store "
+            f"{'closed' if closing else 'flushed'} alongside in {storing:.2f} s"
         )
 
     def _checkpoint_loop(self) -> None:
