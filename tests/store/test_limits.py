@@ -82,3 +82,18 @@ def test_a_failing_disk_is_reported_memory_stays_bounded_and_it_catches_up(
 def test_a_prefix_is_the_first_parts_of_the_path(name: str, depth: int) -> None:
     path = name.partition(";")[0]
     assert SeriesLimits(depth=depth).prefix(name) == ".".join(path.split(".")[:depth])
+
+
+def test_a_batch_far_from_the_caps_is_admitted_as_one_by_one_would_be() -> None:
+    names = [f"app.svc{i % 3}.m{i}" for i in range(30)]
+    together, one_by_one = SeriesLimits(100, 20), SeriesLimits(100, 20)
+    assert together.admit_all(names)
+    assert all(one_by_one.admit(n, now=0.0) for n in names)
+    assert (together.count, together._by_prefix) == (one_by_one.count, one_by_one._by_prefix)
+
+
+@pytest.mark.parametrize("caps", [(29, 0), (0, 9)])
+def test_a_batch_that_meets_a_cap_changes_nothing(caps: tuple[int, int]) -> None:
+    limits = SeriesLimits(*caps)
+    assert not limits.admit_all([f"app.svc{i % 3}.m{i}" for i in range(30)])
+    assert limits.count == 0 and not limits._by_prefix and limits.refusals().total == 0

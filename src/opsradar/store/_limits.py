@@ -72,6 +72,20 @@ class SeriesLimits:
         self._by_prefix[prefix] += 1
         return True
 
+    def admit_all(self, names: list[str]) -> bool:
+        """Count and allow all these new series if none of them meets a cap; otherwise change
+        nothing and return False (then ``admit`` them one by one, which refuses past a cap)."""
+        if self.max_series and self.count + len(names) > self.max_series:
+            return False
+        counts = Counter(map(self.prefix, names))
+        if self.per_prefix and any(
+            self._by_prefix[p] + n > self.per_prefix for p, n in counts.items()
+        ):
+            return False
+        self.count += len(names)
+        self._by_prefix.update(counts)
+        return True
+
     def _refuse(self, key: str, now: float) -> None:
         self._total += 1
         self._since = now if self._since is None else self._since

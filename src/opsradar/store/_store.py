@@ -196,10 +196,14 @@ class Store:
         the order they first appear; every point of a name the cap refuses is a refusal."""
         slots = self._slots
         now = self.clock()
+        fresh = [n for n in dict.fromkeys(names) if n not in slots]  # distinct, in order
+        if self.limits.admit_all(fresh):  # far from every cap: all at once
+            first = len(self.names)
+            slots.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+            self.names.extend(fresh)
+            fresh = []
         refused: set[str] = set()
-        for name in dict.fromkeys(names):  # each distinct name once, in order
-            if name in slots:
-                continue
+        for name in fresh:
             if self.limits.admit(name, now):
                 slots[name] = len(self.names)
                 self.names.append(name)
