@@ -92,10 +92,13 @@ N_SEAS = N_PEAK + N_DAILY
 # novelty memory: a bit table of hashed value contexts per series
 NV_LEVELS = 8  # quantisation levels of the seen range (3 bits, as in CAD OSE)
 NV_WORDS = 128  # 8,192 bits = 1 KiB per series
+NV_BITS = NV_WORDS * 64
+NV_MIN_N = 300.0  # points before the novelty stage is scored: its rate must settle first
+# time-of-day models (seasonal baselines, recurrence) need at least this fine a sampling
+MAX_SEASONAL_DT = 7200.0
+LOG_MAX_SEASONAL_DT = math.log(MAX_SEASONAL_DT)
 ADOPT = 0.8  # a seasonal baseline is adopted when its error is 20 % below the simpler one's
 KEEP = 0.9  # ... and kept while it is 10 % below
-NV_MIN_N = 300.0  # points before the novelty stage is scored: its rate must settle first
-NV_BITS = NV_WORDS * 64
 
 # --- hyper-parameters, passed as one float64 vector -----------------------------------
 HP_ALPHA_FAST = 0
@@ -349,10 +352,11 @@ def _learn_seasonal(
     old = int(S[k, MODEL])
     model = 0
     best = S[k, E0]
-    if span >= 2.0 * DAY and dt <= 7200.0 and S[k, E1] < (KEEP if old >= 1 else ADOPT) * best:
+    fine = dt <= MAX_SEASONAL_DT
+    if span >= 2.0 * DAY and fine and S[k, E1] < (KEEP if old >= 1 else ADOPT) * best:
         model = 1
         best = S[k, E1]
-    if span >= 2.0 * WEEK and dt <= 7200.0 and S[k, E2] < (KEEP if old == 2 else ADOPT) * best:
+    if span >= 2.0 * WEEK and fine and S[k, E2] < (KEEP if old == 2 else ADOPT) * best:
         model = 2
     if model != old:  # the medium level is deseasonalised by the model in use
         S[k, LM] -= _offset(S, SEAS, k, t, model) - _offset(S, SEAS, k, t, old)
@@ -416,7 +420,7 @@ def _recurrence(
     pk = SEAS[k, b]
     pk = 0.0 if math.isnan(pk) else pk
     out = s
-    if dt > 0.0 and t - S[k, FIRST_TS] >= DAY and math.exp(S[k, LOGDT]) <= 7200.0:
+    if dt > 0.0 and t - S[k, FIRST_TS] >= DAY and S[k, LOGDT] <= LOG_MAX_SEASONAL_DT:
         base = hp[HP_RC_BASE]
         if pk > base and s > base:
             out = max(s - (pk - base), base)
@@ -546,8 +550,12 @@ def score_points(
         zd = (S[k, LM] - S[k, LV]) / max(math.sqrt(v_lm), floor)
         s_drift = _surprise(S, k, CH_DRIFT, math.log1p(abs(zd)), tau, learn and n > 30.0, settled)
         if n > 3.0:
-            a_ac = A_AC if s_drift < DRIFT_CALM or not settled else A_AC * 0.1
-            a_ac = max(a_ac, 1.0 / (n - 2.0)) if not settled else a_ac
+            if not settled:
+                a_ac = max(A_AC, 1.0 / (n - 2.0))
+            elif s_drift < DRIFT_CALM:
+                a_ac = A_AC
+            else:
+                a_ac = 0.1 * A_AC
             S[k, AC_XY] += a_ac * (dv * S[k, LAST_D] - S[k, AC_XY])
             S[k, AC_XX] += a_ac * (dv * dv - S[k, AC_XX])
         S[k, LAST_D] = dv
