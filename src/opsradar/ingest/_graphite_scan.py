@@ -81,6 +81,22 @@ def _number(buf: np.ndarray, i: int, end: int, pow10: np.ndarray) -> tuple[float
     return (-x if neg else x), True
 
 
+@nb.njit(cache=True, inline="always")
+def _field(buf: np.ndarray, i: int, stop: int, pow10: np.ndarray) -> tuple[float, int, bool]:
+    """The number in the run of non-space bytes at ``i``, which byte ``stop`` must end.
+
+    Returns ``(number, index of the stop byte, ok)``.
+    """
+    n = buf.shape[0]
+    start = i
+    while i < n and buf[i] > 32:
+        i += 1
+    if i == start or i >= n or buf[i] != stop:
+        return 0.0, i, False
+    x, ok = _number(buf, start, i, pow10)
+    return x, i, ok
+
+
 @nb.njit(cache=True)
 def _scan(
     buf: np.ndarray,
@@ -104,22 +120,10 @@ def _scan(
         paths[line, 0] = start
         paths[line, 1] = i
         paths[line, 2] = np.int64(h)
-        i += 1
-        start = i
-        while i < n and buf[i] > 32:
-            i += 1
-        if i == start or i >= n or buf[i] != _SP:
-            return -1
-        value, ok = _number(buf, start, i, pow10)
+        value, i, ok = _field(buf, i + 1, _SP, pow10)
         if not ok:
             return -1
-        i += 1
-        start = i
-        while i < n and buf[i] > 32:
-            i += 1
-        if i == start or i >= n or buf[i] != _LF:
-            return -1
-        t, ok = _number(buf, start, i, pow10)
+        t, i, ok = _field(buf, i + 1, _LF, pow10)
         if not ok:
             return -1
         if t == -1.0:
