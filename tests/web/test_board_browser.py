@@ -18,23 +18,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from tests.e2e.conftest import READY, Running, start_server
-from tests.web.test_browser import ARGS, CHROMIUM, _offline
+from tests.web.test_browser import _offline
 
 from opsradar.simulate import Fleet
 
 SHOTS = os.environ.get("OPSRADAR_SCREENSHOTS")
 PORT_FLAGS = ["--http-port", "0", "--statsd-port", "0", "--graphite-port", "0"]
 PORT_FLAGS += ["--statsd-tcp-port", "-1", "--graphite-udp-port", "-1", "--pickle-port", "-1"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
