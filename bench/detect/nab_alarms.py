@@ -1,0 +1,166 @@
+"""Which alarms are labelled, and could anything known at the time tell them apart?
+
+    .venv/bin/python bench/detect/nab_alarms.py [--nab /work/shared/nab] [--hp name=value ...]
+
+Runs the default detector over every NAB file (as ``nab_dev.py`` does) with the kernel's
+per-channel output, and sorts each alarm (score >= 0.5, after the probationary period)
+into the first detection of a labelled window or a false alarm (weighted as NAB weighs
+it: full weight unless it follows a window closely). Then, for rules that use only what
+was known when the alarm was raised, it prints how many windows and false alarms each
+rule would drop and the NAB raw-score change that implies: a dropped window costs about
+1.9 (its hit weight, ~0.85, and the miss, 1), a dropped false alarm gains its weight
+times 0.11 (standard) or 0.22 (reward low FP). docs/detection.md quotes the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+CHANNELS = ("point", "shift", "var", "flat", "lik", "drift", "nov", "ext")
+Alarm = dict[str, Any]
+
+
+def _run(args: tuple[str, str, dict[str, float]]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    from opsradar.detect import Engine, OpsradarDetector
+    from opsradar.detect._csv import read_series
+
+    path, rel, hp = args
+    with open(path, newline="") as f:
+        _, ts, xs = read_series(io.StringIO(f.read()))
+    det = OpsradarDetector(**hp)  # type: ignore[arg-type]
+    det._channel_out = np.zeros((len(ts), len(CHANNELS)))
+    scores = Engine(det).score(np.zeros(len(ts), dtype=np.int64), ts, xs)
+    return rel, ts, scores, det._channel_out
+
+
+def _windows(ts: np.ndarray, spans: list[list[str]]) -> list[tuple[int, int]]:
+    out = []
+    for a, b in spans:
+        lo, hi = (
+            np.datetime64(v.replace(" ", "T")).astype("datetime64[s]").astype(np.int64)
+            for v in (a, b)
+        )
+        idx = np.flatnonzero((ts >= lo) & (ts <= hi))
+        out.append((int(idx[0]), int(idx[-1])))
+    return out
+
+
+def alarms(
+    rel: str, ts: np.ndarray, s: np.ndarray, ch: np.ndarray, spans: list[list[str]]
+) -> list[Alarm]:
+    """Every alarm after the probationary period with its tag, NAB weight and features."""
+    n = len(s)
+    probation = min(int(0.15 * n), 750)
+    wins = _windows(ts, spans)
+    hit: set[int] = set()
+    out: list[Alarm] = []
+    past: list[tuple[int, int, float]] = []  # (row, leading channel, its surprise)
+    for i in map(int, np.flatnonzero(s >= 0.5)):
+        top = int(np.argmax(ch[i]))
+        size = float(ch[i, top])
+        tag, weight = "fp", 1.0
+        for j, (a, b) in enumerate(wins):
+            if a <= i <= b:
+                tag = "extra" if j in hit else "hit"
+                hit.add(j)
+        if tag == "fp":
+            before = [(a, b) for a, b in wins if b < i]
+            if before:  # NAB's scaled sigmoid: a false alarm just after a window costs less
+                a, b = max(before, key=lambda w: w[1])
+                weight = 1.0 - 2.0 / (1.0 + np.exp(5.0 * (i - b) / (b - a + 1)))
+        if i >= probation and tag != "extra":
+            out.append(
+                {
+                    "file": rel,
+                    "row": i,
+                    "tag": tag,
+                    "weight": float(weight),
+                    "channel": CHANNELS[top],
+                    "size": size,
+                    "earlier": len(past),
+                    "gap": i - past[-1][0] if past else i,
+                    "rate": len(past) / max(i, 1),
+                    "as_large": {
+                        (f, m): sum(
+                            1 for r, c, v in past if c == top and v >= f * size and i - r <= m
+                        )
+                        for f in (0.5, 0.8, 1.0)
+                        for m in (2000, 5000, 20000)
+                    },
+                }
+            )
+        past.append((i, top, size))
+    return out
+
+
+def _at_least(key: str, v: float) -> Callable[[Alarm], bool]:
+    return lambda a: bool(a[key] >= v)
+
+
+def _below(key: str, v: float) -> Callable[[Alarm], bool]:
+    return lambda a: bool(a[key] < v)
+
+
+def _led(channel: str, below: float = np.inf) -> Callable[[Alarm], bool]:
+    return lambda a: bool(a["channel"] == channel and a["size"] < below)
+
+
+def _as_large(f: float, m: int, k: int) -> Callable[[Alarm], bool]:
+    return lambda a: bool(a["as_large"][(f, m)] >= k)
+
+
+def rules() -> dict[str, Callable[[Alarm], bool]]:
+    r: dict[str, Callable[[Alarm], bool]] = {}
+    for k in (1, 3, 5, 8, 12):
+        r[f"{k}+ earlier alarms"] = _at_least("earlier", k)
+    for g in (100, 200, 400):
+        r[f"within {g} points of the last alarm"] = _below("gap", g)
+    for q in (1e-3, 2e-3, 3e-3):
+        r[f"alarm rate so far >= {q:g}"] = _at_least("rate", q)
+    for c in CHANNELS:
+        r[f"led by {c}"] = _led(c)
+        r[f"led by {c}, surprise < 6"] = _led(c, 6.0)
+    for f in (0.5, 0.8, 1.0):
+        for m in (2000, 5000, 20000):
+            for k in (1, 2, 3):
+                r[f"{k}+ alarms of its channel >= {f} x as large in {m} points"] = _as_large(
+                    f, m, k
+                )
+    return r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nab", default="/work/shared/nab")
+    ap.add_argument("--hp", nargs="*", default=[])
+    a = ap.parse_args()
+    hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
+    with open(os.path.join(a.nab, "labels", "combined_windows.json")) as f:
+        labels = json.load(f)
+    jobs = [(os.path.join(a.nab, "data", rel), rel, hp) for rel in sorted(labels)]
+    found: list[Alarm] = []
+    with ProcessPoolExecutor(2) as ex:
+        for rel, ts, s, ch in ex.map(_run, jobs):
+            found += alarms(rel, ts, s, ch, labels[rel])
+    hits = [x for x in found if x["tag"] == "hit"]
+    fps = [x for x in found if x["tag"] == "fp"]
+    fp_weight = sum(x["weight"] for x in fps)
+    print(f"first detections {len(hits)}, false alarms {len(fps)} (weight {fp_weight:.1f})")
+    print(f"{'rule':62s} {'windows':>7s} {'false':>6s}  {'standard':>8s} {'low FP':>7s}")
+    for name, rule in rules().items():
+        h = sum(1 for x in hits if rule(x))
+        w = [x["weight"] for x in fps if rule(x)]
+        std, low_fp = 0.11 * sum(w) - 1.9 * h, 0.22 * sum(w) - 1.9 * h
+        print(f"{name:62s} {h:7d} {len(w):6d}  {std:8.1f} {low_fp:7.1f}")
+
+
+if __name__ == "__main__":
+    main()
