@@ -327,26 +327,23 @@ class Server:
         """Detector state to disk, flushing the store meanwhile (``closing``: and closing it).
         Returns where the time went, for the log.
 
-        The state is copied under the engine lock, so scoring waits only for the copy. The
-        file is written while the store flushes (one mostly waits on the disk, the other on
-        the CPU) and replaces the last one only once every series it knows is on disk too:
-        the store flushes after the copy, or, when closing (nothing scores any more), closes
-        while the state is copied.
+        The state is copied under the engine lock, so scoring waits only for the copy; when
+        closing, nothing scores any more, so the live arrays are written as they are, with no
+        copy. The file is written while the store flushes, or closes (one mostly waits on the
+        disk, the other on the CPU), and replaces the last one only once every series it
+        knows is on disk too.
         """
         path = self.store.checkpoint_path
         tmp = path.with_name(f".{path.name}.tmp")
         store_op = self.store.close if closing else self.store.flush
         with ThreadPoolExecutor(2, thread_name_prefix="checkpoint") as pool:
-            stored = pool.submit(_timed, store_op) if closing else None
             started = time.perf_counter()
             with self.pipeline.engine_lock:
-                slots, state = self.engine.n_slots, self.engine.state_dict()
+                slots, state = self.engine.n_slots, self.engine.state_dict(copy=not closing)
             copied = time.perf_counter() - started
             written = pool.submit(_timed, save_state, state, tmp)
             del state  # the writer holds it as long as it needs it
-            if stored is None:
-                stored = pool.submit(_timed, store_op)
-            storing = stored.result()  # a StoreError is the caller's
+            storing = pool.submit(_timed, store_op).result()  # a StoreError is the caller's
             try:
                 writing = written.result()
             except OSError as exc:
@@ -359,8 +356,9 @@ class Server:
             return ""
         tmp.replace(path)
         return (
-            f"detector state copied in {copied:.2f} s and written in {writing:.2f} s; the store "
-            f"{'closed' if closing else 'flushed'} alongside in {storing:.2f} s"
+            f"detector state {'taken' if closing else 'copied'} in {copied:.2f} s and written in "
+            f"{writing:.2f} s; the store {'closed' if closing else 'flushed'} alongside in "
+            f"{storing:.2f} s"
         )
 
     def _checkpoint_loop(self) -> None:

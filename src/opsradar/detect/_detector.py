@@ -37,7 +37,7 @@ class Detector(Protocol):
 
     def score(self, slots: IntArray, ts: FloatArray, values: FloatArray) -> Scored: ...
 
-    def state_dict(self) -> dict[str, np.ndarray]: ...
+    def state_dict(self, copy: bool = True) -> dict[str, np.ndarray]: ...
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None: ...
 
@@ -155,13 +155,13 @@ class OpsradarDetector:
         )
         return out
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {
-            "scalars": self._S[: self._n].copy(),
-            "seasonal": self._SEAS[: self._n].copy(),
-            "novelty": self._NV[: self._n].copy(),
-            "hyper": self._hp.copy(),
-        }
+    def state_dict(self, copy: bool = True) -> dict[str, np.ndarray]:
+        """The state as named arrays: copies, or with ``copy=False`` views of the live arrays
+        (for a reader that knows nothing scores until it is done with them)."""
+        n = self._n
+        d = {"scalars": self._S[:n], "seasonal": self._SEAS[:n], "novelty": self._NV[:n]}
+        d["hyper"] = self._hp
+        return {k: v.copy() for k, v in d.items()} if copy else d
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         S = np.asarray(d["scalars"], dtype=np.float64)
