@@ -410,6 +410,8 @@ class Server:
             listener.stop()
         self.pipeline.drain()
         self.pipeline.stop()
+        if self._checkpointer.is_alive():  # a periodic checkpoint under way finishes first
+            self._checkpointer.join()
         drained = time.perf_counter()
         parts = ""
         try:
