@@ -122,3 +122,31 @@ def test_detect_csv_round_trip() -> None:
     assert lines[0] == "timestamp,value,anomaly_score,anomaly"
     assert lines[1].startswith("1000,0,")
     assert len(lines) == 101
+
+
+def test_growing_past_the_reservation_threshold_scores_the_same() -> None:
+    """Slots arriving a few at a time (small arrays, then reserved ones) or all at once, and
+    growing again after a restore, score alike: the rows in use move intact."""
+    rng = np.random.default_rng(5)
+    n_slots, n_ticks = 3000, 30
+    x = rng.normal(0, 1, (n_ticks, n_slots)).cumsum(axis=0)
+    x[25, 50] += 40
+    ts = 10.0 * np.arange(n_ticks)
+    slots = np.arange(n_slots)
+    ref = Engine()
+    want = np.stack([ref.score(slots, np.full(n_slots, ts[t]), x[t]) for t in range(n_ticks)])
+    eng, got = Engine(), np.empty_like(want)
+    for t in range(n_ticks):  # slot k is first seen at tick k // 100
+        seen = slots[: min(n_slots, 100 * (t + 1))]
+        got[t, seen] = eng.score(seen, np.full(len(seen), ts[t]), x[t, seen])
+        if t == 9:  # restored into arrays that grow on
+            state = eng.state_dict()
+            eng = Engine()
+            eng.load_state_dict(state)
+    for k in range(0, n_slots, 100):  # each slot scored from its first tick on
+        first = k // 100
+        alone = Engine().score(np.zeros(n_ticks - first, np.int64), ts[first:], x[first:, k])
+        np.testing.assert_array_equal(got[first:, k], alone, err_msg=str(k))
+    assert got[25, 50] >= 0.5
+    np.testing.assert_array_equal(got[:, :100], want[:, :100])
+    assert eng.state_dict()["detector.scalars"].shape == ref.state_dict()["detector.scalars"].shape

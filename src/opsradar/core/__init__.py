@@ -1,7 +1,8 @@
-"""Shared records, errors, settings and self-metrics. Every stage may import this."""
+"""Shared records, errors, settings, self-metrics and slot arrays. Every stage may import this."""
 
 from opsradar.core._config import SETTINGS, Config, Setting, load_config, settings_markdown
 from opsradar.core._errors import ConfigError, InputError, NotFound, OpsradarError, StoreError
+from opsradar.core._memory import grown_rows, reserve_zeros
 from opsradar.core._metrics import SelfMetrics
 from opsradar.core._names import MAX_NAME_LENGTH, canonical, parse_tagged, split
 from opsradar.core._records import (
@@ -34,9 +35,11 @@ __all__ = [
     "Setting",
     "StoreError",
     "canonical",
+    "grown_rows",
     "load_config",
     "parse_tagged",
     "parse_timestamp",
+    "reserve_zeros",
     "settings_markdown",
     "split",
 ]

@@ -11,7 +11,7 @@ from typing import ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from opsradar.core import ConfigError, FloatArray, IntArray
+from opsradar.core import ConfigError, FloatArray, IntArray, grown_rows
 from opsradar.detect import _kernel as K
 
 KIND_NAMES: tuple[str, ...] = ("spike", "dip", "level_shift", "variance", "drift", "flatline")
@@ -127,18 +127,16 @@ class OpsradarDetector:
         return self._n
 
     def _grow(self, need: int) -> None:
-        cap = self._S.shape[0]
-        if need > cap:
-            new_cap = max(need, 2 * cap, 16)
-            S = np.empty((new_cap, K.NF))
-            SEAS = np.empty((new_cap, K.N_SEAS))
-            NV = np.zeros((new_cap, K.NV_WORDS), dtype=np.uint64)
-            S[:cap] = self._S
-            SEAS[:cap] = self._SEAS
-            NV[:cap] = self._NV
-            K.init_rows(S, SEAS, cap, new_cap)
-            self._S, self._SEAS, self._NV = S, SEAS, NV
-        self._n = max(self._n, need)
+        """Slots up to ``need``, their rows initialised. Past a thousand slots the arrays are
+        reserved for a million as address space (``core.grown_rows``): growing copies
+        nothing, and memory is touched only by the rows in use."""
+        n = self._n
+        if need > n:
+            self._S = grown_rows(self._S, need, n, huge=True)
+            self._SEAS = grown_rows(self._SEAS, need, n, huge=True)
+            self._NV = grown_rows(self._NV, need, n, huge=True)
+            K.init_rows(self._S, self._SEAS, n, need)
+            self._n = need
 
     def score(self, slots: IntArray, ts: FloatArray, values: FloatArray) -> Scored:
         n = len(slots)
@@ -173,10 +171,12 @@ class OpsradarDetector:
             or len(d["hyper"]) != K.N_HP
         ):
             raise ValueError("state does not match this detector's layout")
-        self._S = S.copy()
-        self._SEAS = np.asarray(d["seasonal"], dtype=np.float64).copy()
-        self._NV = np.asarray(d["novelty"], dtype=np.uint64).copy()
-        self._n = len(S)
+        n = len(S)  # into arrays that can grow without a copy, as _grow makes them
+        self._S = grown_rows(np.zeros((0, K.NF)), n, 0, huge=True)
+        self._SEAS = grown_rows(np.zeros((0, K.N_SEAS)), n, 0, huge=True)
+        self._NV = grown_rows(np.zeros((0, K.NV_WORDS), np.uint64), n, 0, huge=True)
+        self._S[:n], self._SEAS[:n], self._NV[:n] = S, d["seasonal"], d["novelty"]
+        self._n = n
         self._hp = np.asarray(d["hyper"], dtype=np.float64).copy()
 
     def state_bytes_per_slot(self) -> int:

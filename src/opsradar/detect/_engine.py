@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from opsradar.core import FloatArray, IntArray
+from opsradar.core import FloatArray, IntArray, grown_rows
 from opsradar.detect import _episodes as EP
 from opsradar.detect._detector import KIND_NAMES, Detector, make_detector
 
@@ -86,13 +86,6 @@ class Engine:
     def n_slots(self) -> int:
         return self.detector.n_slots
 
-    def _grow(self, need: int) -> None:
-        cap = self._E.shape[0]
-        if need > cap:
-            E = np.zeros((max(need, 2 * cap, 16), EP.NE))
-            E[:cap] = self._E
-            self._E = E
-
     def score(self, slots: IntArray, ts: FloatArray, values: FloatArray) -> FloatArray:
         """Score points in arrival order (several per slot allowed); return one score each."""
         slots = np.ascontiguousarray(slots, dtype=np.int64)
@@ -100,9 +93,10 @@ class Engine:
         values = np.ascontiguousarray(values, dtype=np.float64)
         if not len(slots) == len(ts) == len(values):
             raise ValueError("slots, ts and values must have the same length")
+        if len(slots):  # rows of new slots are zeros: reserved, like the detector's
+            self._E = grown_rows(self._E, int(slots.max()) + 1, self.n_slots, huge=True)
         out = self.detector.score(slots, ts, values)
         if len(slots):
-            self._grow(int(slots.max()) + 1)
             buf = np.empty((len(slots), EP.CLOSED_WIDTH))
             m = EP.track(
                 self._E,
@@ -157,7 +151,9 @@ class Engine:
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         det = {k.split(".", 1)[1]: v for k, v in d.items() if k.startswith("detector.")}
         self.detector.load_state_dict(det)
-        self._E = np.asarray(d["engine.slots"], dtype=np.float64).copy()
+        E = np.asarray(d["engine.slots"], dtype=np.float64)
+        self._E = grown_rows(np.zeros((0, EP.NE)), len(E), 0, huge=True)
+        self._E[: len(E)] = E
         self._closed = np.asarray(d["engine.closed"], dtype=np.float64).reshape(-1, EP.CLOSED_WIDTH)
         threshold, stale_after = (float(v) for v in d["engine.policy"])
         self.policy = Policy(threshold)

@@ -14,16 +14,13 @@ doubling.
 
 from __future__ import annotations
 
-import mmap
-import platform
-import sys
 import threading
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from opsradar.core import FloatArray, IntArray
+from opsradar.core import FloatArray, IntArray, reserve_zeros
 
 #: Series slots reserved as address space when the window is made (no memory until used).
 RESERVE_SLOTS = 1 << 20
@@ -31,23 +28,14 @@ RESERVE_SLOTS = 1 << 20
 RESERVE_BYTES = 64 << 30
 #: One point of a ring: its time, value and score.
 POINT = np.dtype([("ts", np.float64), ("value", np.float32), ("score", np.float32)])
-_NORESERVE = getattr(
-    mmap,
-    "MAP_NORESERVE",
-    0x4000 if sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64") else 0,
-)
 
 
 def _lazy_zeros(shape: tuple[int, ...], dtype: Any) -> npt.NDArray[Any]:
     """Zeros whose pages are only backed by memory once written."""
     nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    if _NORESERVE and nbytes >= 1 << 20:
-        try:
-            flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _NORESERVE
-            buf = mmap.mmap(-1, nbytes, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-            return np.frombuffer(buf, dtype=dtype).reshape(shape)
-        except (OSError, ValueError):  # strict overcommit: the ordinary allocation below
-            pass
+    reserved = reserve_zeros(shape, dtype) if nbytes >= 1 << 20 else None
+    if reserved is not None:
+        return reserved
     return np.zeros(shape, dtype=dtype)  # calloc: large blocks are lazily zeroed pages too
 
 
