@@ -111,6 +111,7 @@ class Store:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self._failing = False  # a write failed and none has worked since (logged once)
         self.last_flush: float | None = None
         self._next_maintenance = 0.0
         self._durable: Durable | None = None
@@ -270,16 +271,18 @@ class Store:
                 self._pending_points += len(slots)
             return 0
         self._persisted = max(self._persisted, new[-1][0] + 1) if new else self._persisted
-        if self.last_error is not None:
+        if self._failing:
             log.warning("disk writes work again: %d points caught up", len(slots))
+        self._failing = False
         self.last_error = None
         self.last_flush = self.clock()
         return len(slots)
 
     def _failed(self, exc: StoreError) -> None:
         self.metrics.store_errors.inc()
-        if self.last_error is None:
+        if not self._failing:  # (last_error may hold another part's error, the checkpoint's)
             log.error("%s; keeping up to %d points in memory", exc, self.max_pending_points)
+        self._failing = True
         self.last_error = str(exc)
 
     def maintain(self, now: float | None = None) -> int:
