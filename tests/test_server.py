@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from opsradar.core import PointBatch, load_config
@@ -52,3 +53,19 @@ def test_the_closing_checkpoint_restores_the_same_state_and_scores(tmp_path: Pat
         restored.score(slots, nxt.ts, nxt.values), srv.engine.score(slots, nxt.ts, nxt.values)
     )
     assert restored.episodes(nxt.ts[0]) == srv.engine.episodes(nxt.ts[0])
+
+
+def test_points_taken_while_winding_down_are_stored(tmp_path: Path) -> None:
+    """At SIGTERM the wire listeners stop and the store flushes while uvicorn still closes
+    HTTP: a point it takes meanwhile is scored and stored by the final stop."""
+    srv = _server(tmp_path)
+    srv.start()
+    try:
+        srv.pipeline.put(_batch(0))
+        srv._wind_down()  # what the signal handler does
+        srv.pipeline.put(_batch(1))  # over HTTP, before it closed
+    finally:
+        srv.stop()
+    assert srv.engine.n_slots == SERIES
+    with duckdb.connect(str(tmp_path / "opsradar.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM points").fetchone() == (2 * SERIES,)

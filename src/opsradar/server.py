@@ -227,11 +227,18 @@ def _limit_alert(refused: Refusals, now: float) -> Trend | None:
 
 class _Uvicorn(uvicorn.Server):
     """uvicorn re-raises a caught SIGTERM/SIGINT after its own shutdown, which would kill the
-    process before the store and detector state are flushed; we stop cleanly and exit 0."""
+    process before the store and detector state are flushed; we stop cleanly and exit 0.
+    ``on_exit`` is called at the signal (it must not block): uvicorn then takes 0.1-0.2 s,
+    mostly asleep, to close HTTP, and the wire listeners can wind down meanwhile."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_exit = on_exit
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
+        self.on_exit()
 
 
 def _bind_tcp(host: str, port: int) -> socket.socket:
@@ -264,6 +271,7 @@ class Server:
         self.http_socket: socket.socket | None = None
         self._stop = threading.Event()
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True)
+        self._winding_down: threading.Thread | None = None
 
     @property
     def ports(self) -> dict[str, int]:
@@ -393,7 +401,7 @@ class Server:
         gc.collect()
         gc.freeze()
         config = uvicorn.Config(self.app(), log_level="warning", access_log=False)
-        server = _Uvicorn(config)
+        server = _Uvicorn(config, on_exit=self._wind_down)
         if on_ready is not None:
             on_ready(self.ports)
         try:
@@ -401,13 +409,30 @@ class Server:
         finally:
             self.stop()
 
+    def _wind_down(self) -> None:
+        """Begin stopping, without waiting: the wire listeners stop and what they sent is
+        scored and flushed, while HTTP may still take points (the final stop has them)."""
+        if self._winding_down is None:
+            self._winding_down = threading.Thread(target=self._stop_listeners, name="stopping")
+            self._winding_down.start()
+
+    def _stop_listeners(self) -> None:
+        for listener in self.listeners.values():
+            listener.stop()
+        self.pipeline.drain()
+        try:
+            self.store.flush()
+        except StoreError as exc:  # reported by the store; the final close tries again
+            log.error("flush at stop failed: %s", exc)
+
     def stop(self) -> None:
         if self._stop.is_set():
             return
         self._stop.set()
         started = time.perf_counter()
-        for listener in self.listeners.values():
-            listener.stop()
+        self._wind_down()
+        assert self._winding_down is not None
+        self._winding_down.join()
         self.pipeline.drain()
         self.pipeline.stop()
         if self._checkpointer.is_alive():  # a periodic checkpoint under way finishes first
