@@ -53,7 +53,9 @@ def test_run_speaks_all_three_protocols(
     statsd = [line for d in datagrams for line in d.decode().split("\n")]
     assert all(STATSD_LINE.match(line) for line in statsd)
     assert {"|c|@0.1", "|ms|@0.1"} <= {line[line.index("|") :] for line in statsd}
-    assert max(len(d.split(b"\n")) for d in datagrams) > 10
+    # several metrics per datagram: each of a window's parts is packed, not sent a line at
+    # a time (how many fit depends on the hour: the fleet's traffic follows the day)
+    assert len(statsd) >= 3 * len(datagrams)
 
     assert [path for path, _ in http_sink.posted] == ["/api/v1/events"]
     event = http_sink.posted[0][1]
