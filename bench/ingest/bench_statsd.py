@@ -17,6 +17,7 @@ import multiprocessing as mp
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -138,11 +139,13 @@ def main() -> None:
     ap.add_argument("--keys", type=int, default=1000)
     ap.add_argument("--lines", type=int, default=2_000_000)
     ap.add_argument("--rate", type=float, default=0.0, help="lines/s to offer (0 = flat out)")
+    ap.add_argument("--only", choices=["opsradar", "etsy-statsd"])
     args = ap.parse_args()
+    if args.only != "opsradar" and not (shutil.which("node") and STATS_JS.exists()):
+        sys.exit("needs node and Etsy's statsd (make unit, or npm ci --prefix bench/ingest)")
     payload = datagrams(args.keys, args.lines)
-    peers = [("opsradar", run_opsradar)]
-    if shutil.which("node") and STATS_JS.exists():
-        peers.append(("etsy-statsd", run_etsy))
+    peers = [("opsradar", run_opsradar), ("etsy-statsd", run_etsy)]
+    peers = [(name, run) for name, run in peers if args.only in (None, name)]
     print(f"{args.lines:,} lines, {args.keys:,} keys, {len(payload):,} datagrams")
     results = {}
     for name, run in peers:
