@@ -7,6 +7,11 @@ Every line is a counter increment ``k<i>:1|c``, so the sum of flushed ``.count``
 says exactly how many lines each daemon kept. The sender blasts pre-built ~1400-byte
 datagrams as fast as it can, optionally paced to ``--rate`` lines/s; flushes run every
 second during the run. Prints lines/s offered, lines kept and loss for each daemon.
+
+opsradar is the real server (``opsradar serve``: each flush is scored and stored, and the
+counts are read back from its DuckDB file after it stops); Etsy's statsd flushes to a
+Graphite sink in this process. Each daemon is pinned to core 0 and the sender (and this
+process) to core 1 with ``taskset``; the kernel's receive-buffer defaults are left alone.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import shutil
 import socket
 import subprocess
@@ -23,8 +29,17 @@ import threading
 import time
 from pathlib import Path
 
-from opsradar.core import PointBatch, SelfMetrics
-from opsradar.ingest import StatsdServer
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_graphite import (  # the same server start and stop as the Graphite bench
+    ROOT,
+    SENDER_CPU,
+    SERVER_CPU,
+    _free_port,
+    _stop,
+    _wait_port,
+    warm_jit,
+)
 
 HERE = Path(__file__).resolve().parent
 STATS_JS = HERE / "node_modules/statsd/stats.js"
@@ -45,6 +60,7 @@ def datagrams(keys: int, lines: int, size: int = 1400) -> list[bytes]:
 
 
 def _send(port: int, payload: list[bytes], rate: float, result: mp.Queue) -> None:
+    os.sched_setaffinity(0, {int(SENDER_CPU)})
     per = max(1, sum(d.count(b"\n") + 1 for d in payload) // len(payload))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
@@ -66,29 +82,39 @@ def send(port: int, payload: list[bytes], rate: float) -> float:
     return float(q.get())
 
 
-class CountSink:
-    def __init__(self) -> None:
-        self.kept = 0.0
-        self.lock = threading.Lock()
-
-    def put(self, batch: PointBatch) -> None:
-        total = sum(
-            v
-            for n, v in zip(batch.names, batch.values, strict=True)
-            if n.startswith("stats.counters.bench.") and n.endswith(".count")
-        )
-        with self.lock:
-            self.kept += float(total)
+COUNTED = """
+SELECT coalesce(sum(p.value), 0) FROM points p JOIN series s ON s.id = p.series_id
+WHERE s.name LIKE 'stats.counters.bench.%.count'
+"""
 
 
 def run_opsradar(payload: list[bytes], rate: float) -> tuple[float, float]:
-    sink = CountSink()
-    server = StatsdServer("127.0.0.1", 0, sink, SelfMetrics(), flush_interval=1.0)
-    server.start()
-    seconds = send(server.port, payload, rate)
-    time.sleep(1.5)
-    server.stop()
-    return seconds, sink.kept
+    """The real server (``opsradar serve``, StatsD over UDP only) on SERVER_CPU: every
+    flush is scored and stored as in production, and the flushed counts are read back
+    from its DuckDB file once it has stopped."""
+    import duckdb
+
+    warm_jit()
+    with tempfile.TemporaryDirectory() as work:
+        port, http = _free_port(), _free_port()
+        cmd = [
+            *("taskset", "-c", SERVER_CPU, str(ROOT / ".venv/bin/python"), "-m", "opsradar.cli"),
+            *("serve", "--data-dir", work, "--http-port", str(http), "--statsd-port", str(port)),
+            *("--statsd-tcp-port", "-1", "--graphite-port", "-1", "--graphite-udp-port", "-1"),
+            *("--pickle-port", "-1", "--flush-interval", "1"),
+        ]
+        limits = {"OPSRADAR_MAX_SERIES": "0", "OPSRADAR_MAX_SERIES_PER_PREFIX": "0"}
+        with open(Path(work) / "opsradar.log", "wb") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                    env={**os.environ, **limits})  # fmt: skip
+            _wait_port(http, proc)
+            time.sleep(1.0)
+            seconds = send(port, payload, rate)
+            time.sleep(2.5)  # the last interval's flush
+            _stop(proc)
+        with duckdb.connect(str(Path(work) / "opsradar.duckdb"), read_only=True) as con:
+            row = con.execute(COUNTED).fetchone()
+    return seconds, float(row[0]) if row else 0.0
 
 
 def run_etsy(payload: list[bytes], rate: float) -> tuple[float, float]:
@@ -123,7 +149,9 @@ def run_etsy(payload: list[bytes], rate: float) -> tuple[float, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".js", delete=False) as f:
         json.dump(config, f)
     proc = subprocess.Popen(
-        ["node", str(STATS_JS), f.name], cwd=STATS_JS.parent, stdout=subprocess.DEVNULL
+        ["taskset", "-c", SERVER_CPU, "node", str(STATS_JS), f.name],
+        cwd=STATS_JS.parent,
+        stdout=subprocess.DEVNULL,
     )
     time.sleep(1.0)
     seconds = send(port, payload, rate)
@@ -141,6 +169,9 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=0.0, help="lines/s to offer (0 = flat out)")
     ap.add_argument("--only", choices=["opsradar", "etsy-statsd"])
     args = ap.parse_args()
+    if shutil.which("taskset") is None:
+        sys.exit("needs taskset (util-linux)")
+    os.sched_setaffinity(0, {int(SENDER_CPU)})  # the sender, and the sink of Etsy's flushes
     if args.only != "opsradar" and not (shutil.which("node") and STATS_JS.exists()):
         sys.exit("needs node and Etsy's statsd (make unit, or npm ci --prefix bench/ingest)")
     payload = datagrams(args.keys, args.lines)

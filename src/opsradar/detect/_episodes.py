@@ -38,7 +38,7 @@ def _close(E: np.ndarray, k: int, out: np.ndarray, m: int) -> int:
     return m + 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def track(
     E: np.ndarray,
     slots: np.ndarray,

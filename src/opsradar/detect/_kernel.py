@@ -159,7 +159,7 @@ def _ew(old: float, new: float, alpha: float, n: float) -> float:
     return old + a * (new - old)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
     for k in range(lo, hi):
         for f in range(NF):
@@ -430,7 +430,7 @@ def _recurrence(
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def score_points(
     S: np.ndarray,
     SEAS: np.ndarray,
