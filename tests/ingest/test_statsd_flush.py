@@ -111,6 +111,21 @@ def test_delete_idle_stats() -> None:
     assert _flush(parser, state, config) == {}
 
 
+def test_counter_names_made_once_are_forgotten_with_idle_keys() -> None:
+    parser, state = StatsdParser(), FlushState()
+    config = FlushConfig(interval=2.0, delete_idle=True, self_metrics=False)
+    parser.feed(b"\n".join(b"k%d:1|c" % i for i in range(3000)))
+    assert len(_flush(parser, state, config)) == 6000
+    parser.feed(b"k7:4|c\nk7:1|c|#env:prod")  # the same key again, and a tagged one
+    assert _flush(parser, state, config) == {
+        "stats.counters.k7.count": 4.0,
+        "stats.counters.k7.rate": 2.0,
+        "stats.counters.k7.count;env=prod": 1.0,
+        "stats.counters.k7.rate;env=prod": 0.5,
+    }
+    assert set(state.counter_names) == {"k7", "k7;env=prod"}  # the 2,998 idle keys' names went
+
+
 def test_gauge_deltas_persist() -> None:
     parser, state, config = StatsdParser(), FlushState(), FlushConfig(self_metrics=False)
     parser.feed(b"g:333|g\ng:-10|g\ng:+4|g")

@@ -135,6 +135,10 @@ class FlushState:
     counters: set[str] = field(default_factory=set)
     timers: set[str] = field(default_factory=set)
     sets: set[str] = field(default_factory=set)
+    # a counter's two series names, made once: at 100,000 keys, formatting them at every
+    # flush took ~0.1 s of the one core, and the same str objects (hashes cached) make
+    # the store's name lookups cheaper too
+    counter_names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +169,18 @@ def flush_points(
         counters["statsd.metrics_received"] = float(window.lines)
         counters["statsd.bad_lines_seen"] = float(window.bad_lines)
     state.counters = _keys(state.counters, counters, config.delete_idle)
+    cache = state.counter_names
+    if len(cache) > 2 * len(state.counters) + 1024:  # keys deleted as idle
+        state.counter_names = cache = {k: v for k, v in cache.items() if k in state.counters}
     for key in state.counters:
         value = counters.get(key, 0.0)
-        names += [_series("stats.counters", key, "count"), _series("stats.counters", key, "rate")]
+        pair = cache.get(key)
+        if pair is None:
+            pair = cache[key] = (
+                _series("stats.counters", key, "count"),
+                _series("stats.counters", key, "rate"),
+            )
+        names += pair
         values += [value, value / config.interval]
     state.timers = _keys(state.timers, window.timers, config.delete_idle)
     for key in state.timers:
