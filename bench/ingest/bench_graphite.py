@@ -13,8 +13,9 @@ The clock runs from the first byte sent until every point is on disk:
 
 carbon-cache is Debian's ``graphite-carbon`` (Twisted, whisper) with its rate limits lifted
 (``MAX_UPDATES_PER_SECOND``, ``MAX_CREATES_PER_MINUTE`` and the shutdown rate all ``inf``).
-Memory per active series is the server's RSS with all series loaded minus its RSS at idle
-before the first byte, over the number of series. Daemon CPU is the user + system time the
+Memory per active series is the server's peak RSS (``ru_maxrss`` at its exit, so every
+series is loaded and every point processed) minus its RSS at idle before the first byte,
+over the number of series. Daemon CPU is the user + system time the
 server used from the first byte to its exit (a VM shared with other work stretches the clock
 more than it does this). opsradar's numba kernels are compiled
 into their on-disk cache before its clock starts, as they are after any first start.
@@ -130,12 +131,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> float:
-    """SIGTERM, wait for the exit; the CPU seconds the process used in all."""
+def _stop(proc: subprocess.Popen[bytes]) -> tuple[float, int]:
+    """SIGTERM, wait for the exit; the CPU seconds the process used in all, and its peak
+    RSS in bytes."""
     proc.send_signal(signal.SIGTERM)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 WARM = """
@@ -173,14 +175,14 @@ def run_opsradar(series: int, points: int, work: Path) -> Result:
     idle, cpu = rss(proc.pid), cpu_seconds(proc.pid)
     started = time.perf_counter()
     accepted = send_all(port, chunks)
-    loaded = rss(proc.pid)
-    cpu = _stop(proc) - cpu
+    used, peak = _stop(proc)
+    cpu = used - cpu
     done = time.perf_counter()
     stored = _duckdb_count(data / "opsradar.duckdb")
     stopped = [ln for ln in (work / "opsradar.log").read_text().splitlines() if "stopped:" in ln]
     return Result(
         "opsradar", series, total, done - started, accepted - started, stored,
-        (loaded - idle) / series, cpu, stopped[-1].split("stopped: ")[-1] if stopped else "",
+        (peak - idle) / series, cpu, stopped[-1].split("stopped: ")[-1] if stopped else "",
     )  # fmt: skip
 
 
@@ -262,8 +264,8 @@ def run_carbon(series: int, points: int, work: Path) -> Result:
     idle, cpu = rss(proc.pid), cpu_seconds(proc.pid)
     started = time.perf_counter()
     accepted = send_all(port, chunks)
-    loaded = rss(proc.pid)
-    cpu = _stop(proc) - cpu
+    used, peak = _stop(proc)
+    cpu = used - cpu
     done = time.perf_counter()
     sample = names if series <= 1000 else random.Random(2).sample(names, 1000)
     counted = subprocess.run(
@@ -274,7 +276,7 @@ def run_carbon(series: int, points: int, work: Path) -> Result:
     stored = round(int(counted) * series / len(sample))
     return Result(
         "carbon-cache", series, total, done - started, accepted - started, stored,
-        (loaded - idle) / series, cpu,
+        (peak - idle) / series, cpu,
     )  # fmt: skip
 
 
