@@ -85,6 +85,7 @@ def alarms(
                     "weight": float(weight),
                     "channel": CHANNELS[top],
                     "size": size,
+                    "second": float(np.sort(ch[i])[-2]),  # the runner-up channel's surprise
                     "earlier": len(past),
                     "gap": i - past[-1][0] if past else i,
                     "rate": len(past) / max(i, 1),
@@ -113,6 +114,10 @@ def _led(channel: str, below: float = np.inf) -> Callable[[Alarm], bool]:
     return lambda a: bool(a["channel"] == channel and a["size"] < below)
 
 
+def _unsupported(lead: float, second: float) -> Callable[[Alarm], bool]:
+    return lambda a: bool(a["size"] < lead and a["second"] < second)
+
+
 def _as_large(f: float, m: int, k: int) -> Callable[[Alarm], bool]:
     return lambda a: bool(a["as_large"][(f, m)] >= k)
 
@@ -128,6 +133,9 @@ def rules() -> dict[str, Callable[[Alarm], bool]]:
     for c in CHANNELS:
         r[f"led by {c}"] = _led(c)
         r[f"led by {c}, surprise < 6"] = _led(c, 6.0)
+    for lead in (5.0, 6.0, 8.0):
+        for u in (1.0, 1.5, 2.0):
+            r[f"led by < {lead:g}, no other channel >= {u:g}"] = _unsupported(lead, u)
     for f in (0.5, 0.8, 1.0):
         for m in (2000, 5000, 20000):
             for k in (1, 2, 3):
