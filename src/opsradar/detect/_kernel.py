@@ -430,6 +430,8 @@ def _recurrence(
     return out
 
 
+# nogil: the server's listeners go on reading their sockets while a large batch is scored
+# on the same core; every caller holds the engine lock, so nothing else touches the state
 @nb.njit(cache=True, nogil=True)
 def score_points(
     S: np.ndarray,
