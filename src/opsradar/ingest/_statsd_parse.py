@@ -18,7 +18,8 @@ import math
 from dataclasses import dataclass, field
 
 from opsradar.core import MAX_NAME_LENGTH
-from opsradar.ingest._names import NameCache
+from opsradar.ingest._names import CACHE_LIMIT, NameCache
+from opsradar.ingest._statsd_fast import DEMOTED, MAX_PASSES, UNTOUCHED, CounterIndex
 
 _TIMER_TYPES = frozenset((b"ms", b"h", b"d"))
 _SIGNS = frozenset(b"+-")
@@ -65,26 +66,88 @@ class StatsdParser:
     """Parses StatsD text into a ``Window`` and a gauges dict (gauges outlive windows).
 
     Not thread-safe: the caller holds its lock around ``feed`` and swaps windows.
+
+    Plain counter lines of keys seen before are summed in compiled code (``CounterIndex``,
+    at most ``fast_limit`` raw keys); their sums reach ``Window.counters`` at ``swap`` (or
+    when ``window`` is read), with the same value the Python loop would have computed.
     """
 
     def __init__(
-        self, max_timer_samples: int = MAX_TIMER_SAMPLES, max_set_members: int = MAX_SET_MEMBERS
+        self,
+        max_timer_samples: int = MAX_TIMER_SAMPLES,
+        max_set_members: int = MAX_SET_MEMBERS,
+        fast_limit: int = CACHE_LIMIT,
     ) -> None:
         self.max_timer_samples = max_timer_samples
         self.max_set_members = max_set_members
-        self.window = Window()
+        self._window = Window()
         self.gauges: dict[str, float] = {}
         self._names = NameCache()
+        self._fast = CounterIndex(fast_limit)
+
+    @property
+    def window(self) -> Window:
+        """The current window, every counter sum in it (compiled sums are moved in)."""
+        if self._fast.live:
+            self._fast.move(self._window.counters, DEMOTED)
+        return self._window
+
+    @property
+    def fast_lines(self) -> int:
+        """Lines summed in compiled code so far."""
+        return self._fast.summed
 
     def feed(self, data: bytes, packets: int = 1) -> FeedResult:
         """Parse every line of ``data`` into the current window.
 
-        The loop handles the common line (``key:value|type``, no rate, no tags, one value)
-        inline; anything else goes through ``_line``. Both paths aggregate identically.
+        First the compiled pass (``CounterIndex.run``) sums plain counters of known keys;
+        the lines it leaves go through ``_lines``, in order. A line that stops the pass goes
+        through ``_lines`` and the pass resumes after it, while passes keep summing lines.
         """
         result = FeedResult()
         rejects = result.rejects
-        window = self.window
+        window = self._window
+        fast = self._fast
+        summed = lines = accepted = 0
+        at, n = 0, len(data)
+        if fast.key_slot:
+            for passes in range(MAX_PASSES):
+                got, stop, rest = fast.run(data, at, window.counters)
+                summed += got
+                if rest:
+                    more, ok = self._lines(rest, rejects)
+                    lines, accepted = lines + more, accepted + ok
+                at = stop
+                if stop == n or not (got or passes == 0):  # done, or passes no longer pay
+                    break
+                end = data.find(b"\n", stop)
+                at = n if end < 0 else end + 1
+                more, ok = self._lines(data[stop:at], rejects)
+                lines, accepted = lines + more, accepted + ok
+                if at >= n:
+                    break
+        if at < n:
+            more, ok = self._lines(data[at:] if at else data, rejects)
+            lines, accepted = lines + more, accepted + ok
+        if fast.pending:
+            fast.register(window.counters)
+        lines += summed
+        accepted += summed
+        window.packets += packets
+        window.lines += lines
+        window.bad_lines += lines - accepted
+        result.accepted = accepted
+        return result
+
+    def _lines(self, data: bytes, rejects: dict[str, int]) -> tuple[int, int]:
+        """Parse ``data`` line by line: ``(lines, accepted)``; rejects counted by reason.
+
+        The loop handles the common line (``key:value|type``, no rate, no tags, one value)
+        inline; anything else goes through ``_line``. Both paths aggregate identically.
+        """
+        window = self._window
+        index = self._fast
+        key_slot = index.key_slot
         counters, timers, timer_counts = window.counters, window.timers, window.timer_counts
         gauges = self.gauges
         names = self._names.plain
@@ -113,6 +176,9 @@ class StatsdParser:
             if value - value != 0 or name is None:  # not the common case: the slow path
                 reason = self._line(line)
             elif fast == 0:
+                slot = key_slot.get(key)
+                if slot is None or index.state[slot] != DEMOTED:  # first sight in this window
+                    index.touch(key, name, slot, counters)
                 counters[name] = counters.get(name, 0.0) + value * scale
             elif fast == 1 and value >= 0:
                 values = timers.get(name)
@@ -132,11 +198,7 @@ class StatsdParser:
                 accepted += 1
             else:
                 rejects[reason] = rejects.get(reason, 0) + 1
-        window.packets += packets
-        window.lines += lines
-        window.bad_lines += lines - accepted
-        result.accepted = accepted
-        return result
+        return lines, accepted
 
     def _line(self, line: bytes) -> str | None:
         """Aggregate one line of any form; return the first reject reason, or None."""
@@ -176,7 +238,7 @@ class StatsdParser:
         name = self._names.statsd(key, tags)
         if name is None:
             return "bad_name"
-        window = self.window
+        window = self._window
         if kind == b"s":
             members = window.sets.get(name)
             if members is None:
@@ -192,6 +254,12 @@ class StatsdParser:
         if value - value != 0 or b"_" in raw:
             return "bad_value"
         if kind == b"c":
+            index = self._fast
+            slot = index.slot_of_name.get(name) if tags else index.key_slot.get(key)
+            if slot is not None and index.state[slot] != DEMOTED:
+                index.demote(slot, window.counters)
+            elif slot is None and not tags:
+                index.touch(key, name, None, window.counters)
             window.counters[name] = window.counters.get(name, 0.0) + value * (1 / rate)
         elif kind in _TIMER_TYPES:
             if value < 0 and kind == b"ms":  # statsd 0.9 rejects negative timings
@@ -216,7 +284,8 @@ class StatsdParser:
 
     def swap(self, keep_gauges: bool = True) -> tuple[Window, dict[str, float]]:
         """Start a new window; return the old one and the gauges to flush."""
-        window, self.window = self.window, Window()
+        window, self._window = self._window, Window()
+        self._fast.move(window.counters, UNTOUCHED)
         if keep_gauges:
             return window, dict(self.gauges)
         gauges, self.gauges = self.gauges, {}
