@@ -52,7 +52,9 @@ class Flood:
                 n += 500
 
     def _statsd(self) -> None:
-        payload = "\n".join(f"load.hits.h{i}:1|c" for i in range(50)).encode()
+        # tagged timers: plain counters of known keys are summed in compiled code fast
+        # enough to keep up with one sender, these take the general path and cannot
+        payload = "\n".join(f"load.lat.h{i}:{i}|ms|#env:prod" for i in range(50)).encode()
         addr = ("127.0.0.1", self.server.ports["statsd"])
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             while not self.stop.is_set():
