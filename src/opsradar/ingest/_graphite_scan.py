@@ -27,6 +27,13 @@ _FNV_PRIME = np.uint64(1099511628211)
 
 
 @nb.njit(cache=True, inline="always")
+def _fnv(h: np.uint64, byte: np.uint8) -> np.uint64:
+    """One byte into an FNV-1a hash: every path and key index hashes with this step, so a
+    hash computed while scanning matches the one stored when the path was added."""
+    return (h ^ np.uint64(byte)) * _FNV_PRIME
+
+
+@nb.njit(cache=True, inline="always")
 def _number(buf: np.ndarray, i: int, end: int, pow10: np.ndarray) -> tuple[float, bool]:
     """The decimal in ``buf[i:end]`` and whether it converted exactly (else decline)."""
     neg = False
@@ -113,7 +120,7 @@ def _scan(
         start = i  # the path: anything but whitespace, at least one byte
         h = _FNV_BASIS
         while i < n and buf[i] > 32:
-            h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
+            h = _fnv(h, buf[i])
             i += 1
         if i == start or i >= n or buf[i] != _SP:
             return -1

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from opsradar.ingest._graphite_scan import _FNV_BASIS, _FNV_PRIME, _POW10, _number
+from opsradar.ingest._graphite_scan import _FNV_BASIS, _POW10, _fnv, _number
 from opsradar.ingest._names import CACHE_LIMIT
 from opsradar.ingest._path_index import PathIndex, _probe
 
@@ -88,7 +88,7 @@ def _pass(
         start = i
         h = _FNV_BASIS
         while i < n and buf[i] != _COLON and buf[i] != _LF:
-            h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
+            h = _fnv(h, buf[i])
             i += 1
         if i == start and i < n and buf[i] == _LF:  # blank line: skipped, not counted
             i += 1
@@ -152,7 +152,7 @@ def _hash_rows(buf: np.ndarray, rows: np.ndarray) -> None:
     for r in range(rows.shape[0]):
         h = _FNV_BASIS
         for b in range(rows[r, 0], rows[r, 1]):
-            h = (h ^ np.uint64(buf[b])) * _FNV_PRIME
+            h = _fnv(h, buf[b])
         rows[r, 2] = np.int64(h)
 
 
