@@ -1,11 +1,18 @@
 """In-process NAB scoring for development: the same engine as ``opsradar detect -``.
 
     .venv/bin/python bench/detect/nab_dev.py [--nab /work/shared/nab] [--hp name=value ...]
+                                             [--per-file] [--file-range]
 
 Runs the default detector (optionally with hyper-parameter overrides) over every NAB file,
 then prints NAB's swept and fixed-threshold (0.5) scores for all three profiles. The data
 is read from the NAB checkout; nothing is copied. The official numbers in
 docs/detection.md come from NAB's own runner against ``python -m opsradar.detect -``.
+
+``--file-range`` is a reference measurement, not the shipped detector: before the first
+point it gives the novelty channel the whole file's minimum and maximum as its range -
+the knowledge NAB's harness hands every detector it runs (``inputMin``/``inputMax`` in
+its base detector; Numenta HTM sets its encoder from them, CAD OSE and ARTime normalise
+by them). opsradar is causal and never has it; this shows what that knowledge is worth.
 """
 
 from __future__ import annotations
@@ -19,15 +26,23 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 
-def _score_file(args: tuple[str, str, dict[str, float]]) -> tuple[str, np.ndarray]:
+def _score_file(args: tuple[str, str, dict[str, float], bool]) -> tuple[str, np.ndarray]:
     from opsradar.detect import Engine, OpsradarDetector
+    from opsradar.detect import _kernel as K
     from opsradar.detect._csv import read_series
 
-    path, rel, hp = args
+    path, rel, hp, file_range = args
     with open(path, newline="") as f:
         _, ts, xs = read_series(io.StringIO(f.read()))
-    eng = Engine(OpsradarDetector(**hp))  # type: ignore[arg-type]
-    return rel, eng.score(np.zeros(len(ts), dtype=np.int64), ts, xs)
+    det = OpsradarDetector(**hp)  # type: ignore[arg-type]
+    eng = Engine(det)
+    slots = np.zeros(len(ts), dtype=np.int64)
+    if not file_range:
+        return rel, eng.score(slots, ts, xs)
+    first = eng.score(slots[:1], ts[:1], xs[:1])
+    det._S[0, K.NV_LO] = np.nanmin(xs)
+    det._S[0, K.NV_HI] = np.nanmax(xs)
+    return rel, np.concatenate([first, eng.score(slots[1:], ts[1:], xs[1:])])
 
 
 def main() -> None:
@@ -35,13 +50,18 @@ def main() -> None:
     ap.add_argument("--nab", default="/work/shared/nab")
     ap.add_argument("--hp", nargs="*", default=[])
     ap.add_argument("--per-file", action="store_true")
+    ap.add_argument(
+        "--file-range",
+        action="store_true",
+        help="reference only: seed the novelty range with the file's min and max",
+    )
     a = ap.parse_args()
     sys.path.insert(0, a.nab)
     import nabscore  # type: ignore[import-not-found]
 
     hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
     corpus = nabscore.load_corpus(a.nab)
-    jobs = [(os.path.join(a.nab, "data", rel), rel, hp) for rel in corpus.files]
+    jobs = [(os.path.join(a.nab, "data", rel), rel, hp, a.file_range) for rel in corpus.files]
     with ProcessPoolExecutor(2) as ex:
         scores = dict(ex.map(_score_file, jobs))
     ev = nabscore.Events(corpus, scores)
