@@ -33,8 +33,10 @@ from opsradar.ingest import (
     parse_points_json,
     parse_remote_write,
 )
-from opsradar.rank import Ranker, Severity, Trend
-from opsradar.store import Refusals, Store
+from opsradar.ingest._graphite import GraphiteParser
+from opsradar.ingest._statsd_parse import StatsdParser
+from opsradar.rank import Ranker, Severity, Trend, Window, change_scores, window_stats
+from opsradar.store import HotWindow, Refusals, Store
 from opsradar.web import Access, TokenAuth, WebContext, create_app
 
 log = logging.getLogger("opsradar")
@@ -250,6 +252,43 @@ def _bind_tcp(host: str, port: int) -> socket.socket:
     return sock
 
 
+def compile_kernels(detector: str = "opsradar") -> float:
+    """Run every compiled path once on throwaway data; return the seconds it took.
+
+    numba compiles a kernel the first time it is called (or loads it from its on-disk
+    cache), and compiling holds the GIL. On a fresh install nothing is cached: the kernels
+    take ~13 s to compile, ~8 s of it the detector's, and no listener thread can read its
+    socket meanwhile. Measured with ``bench/ingest/bench_statsd.py`` against a server whose
+    cache was cold: the first run at 400,000 lines/s with 100,000 keys lost 65.5 % of its
+    lines (the UDP buffer overflowed while the first flush compiled the detector); the runs
+    after it lost nothing. So ``Server.start`` runs every compiled path here - the
+    detector and its episode tracker, the StatsD counter pass, the Graphite scan and path
+    index (grown once), the ranker's window statistics - before it listens. With a warm
+    cache this takes ~0.2 s.
+    """
+    t0 = time.perf_counter()
+    eng = Engine(make_detector(detector))
+    ts = 1_700_000_000.0 + 10.0 * np.arange(4, dtype=np.float64)
+    eng.score(np.zeros(4, dtype=np.int64), ts, np.array([1.0, 2.0, 1.0, 50.0]))
+    eng.episodes(float(ts[-1]))
+
+    statsd = StatsdParser()
+    for _ in range(2):  # a key is summed in compiled code from its second window on
+        statsd.feed(b"warm.c:1|c\nwarm.s:2|c|@0.5\nwarm.t:3|ms")
+        statsd.swap()
+
+    graphite = GraphiteParser()
+    lines = b"".join(b"warm.p%d 1 1700000000\n" % i for i in range(600))  # the index grows
+    for _ in range(2):  # the second time, the paths are found in the index
+        graphite.parse_bulk(lines, float(ts[0]))
+
+    hot = HotWindow(points=4, capacity=1, reserve=1)
+    hot.append(np.zeros(1, dtype=np.int64), ts[:1], np.ones(1))
+    span = Window(float(ts[0]), float(ts[-1]))
+    change_scores(window_stats(hot.ts, hot.values, np.zeros(1, dtype=np.int64), span, span))
+    return time.perf_counter() - t0
+
+
 class Server:
     """One opsradar process. ``start()`` opens everything; ``serve()`` blocks until a signal."""
 
@@ -286,6 +325,10 @@ class Server:
         return out
 
     def start(self) -> None:
+        # compiled before any socket opens: compiling holds the GIL, and a listener that
+        # cannot read its socket for the ~13 s of a cold compile loses what is sent
+        took = compile_kernels(self.config.detector)
+        log.info("compiled kernels ready in %.2f s", took)
         self.store.open()
         self._restore()
         self.store.start()
