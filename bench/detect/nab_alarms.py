@@ -10,6 +10,13 @@ was known when the alarm was raised, it prints how many windows and false alarms
 rule would drop and the NAB raw-score change that implies: a dropped window costs about
 1.9 (its hit weight, ~0.85, and the miss, 1), a dropped false alarm gains its weight
 times 0.11 (standard) or 0.22 (reward low FP). docs/detection.md quotes the result.
+
+The rules include the shape of the last 3 - 24 values (their distance to the nearest
+earlier window, in units of the series' step spread) and the rank of the value among all
+earlier ones; rows marked "(hindsight)" look at the points *after* the alarm, which no
+detector may, to show that not even a delayed, confirmed alarm would separate them.
+``--below L`` also counts would-be alarms between raw score L and the alarm level (one per
+50 points, outside the refractory period): in missed windows, detected ones, or false.
 """
 
 from __future__ import annotations
@@ -28,8 +35,12 @@ CHANNELS = ("point", "shift", "var", "flat", "lik", "drift", "nov", "ext")
 Alarm = dict[str, Any]
 
 
-def _run(args: tuple[str, str, dict[str, float]]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-    from opsradar.detect import Engine, OpsradarDetector
+Run = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _run(args: tuple[str, str, dict[str, float]]) -> Run:
+    """``(file, ts, values, score, raw score, per-channel surprise)``."""
+    from opsradar.detect import OpsradarDetector
     from opsradar.detect._csv import read_series
 
     path, rel, hp = args
@@ -37,8 +48,19 @@ def _run(args: tuple[str, str, dict[str, float]]) -> tuple[str, np.ndarray, np.n
         _, ts, xs = read_series(io.StringIO(f.read()))
     det = OpsradarDetector(**hp)  # type: ignore[arg-type]
     det._channel_out = np.zeros((len(ts), len(CHANNELS)))
-    scores = Engine(det).score(np.zeros(len(ts), dtype=np.int64), ts, xs)
-    return rel, ts, scores, det._channel_out
+    out = det.score(np.zeros(len(ts), dtype=np.int64), ts, xs)  # the engine's own kernel
+    return rel, ts, np.asarray(xs, float), out.score, out.raw, det._channel_out
+
+
+def _nearest(xs: np.ndarray, i: int, m: int) -> float:
+    """RMS distance of the ``m`` values ending at ``i`` to the nearest earlier such window
+    (not overlapping it), in units of the spread of the series' steps so far."""
+    past = np.nan_to_num(xs[: i + 1])
+    if i < 4 * m:
+        return np.nan
+    win = np.lib.stride_tricks.sliding_window_view(past, m)
+    d = np.sqrt(((win[:-m] - win[-1]) ** 2).mean(axis=1)).min()
+    return float(d / (np.std(np.diff(past)) + 1e-12))
 
 
 def _windows(ts: np.ndarray, spans: list[list[str]]) -> list[tuple[int, int]]:
@@ -54,7 +76,7 @@ def _windows(ts: np.ndarray, spans: list[list[str]]) -> list[tuple[int, int]]:
 
 
 def alarms(
-    rel: str, ts: np.ndarray, s: np.ndarray, ch: np.ndarray, spans: list[list[str]]
+    rel: str, ts: np.ndarray, xs: np.ndarray, s: np.ndarray, ch: np.ndarray, spans: list[list[str]]
 ) -> list[Alarm]:
     """Every alarm after the probationary period with its tag, NAB weight and features."""
     n = len(s)
@@ -89,6 +111,14 @@ def alarms(
                     "earlier": len(past),
                     "gap": i - past[-1][0] if past else i,
                     "rate": len(past) / max(i, 1),
+                    "near": {m: _nearest(xs, i, m) for m in (3, 6, 12, 24)},
+                    "rank": float(
+                        np.mean(
+                            np.abs(xs[:i] - np.nanmedian(xs[:i]))
+                            >= abs(xs[i] - np.nanmedian(xs[:i]))
+                        )
+                    ),
+                    "ahead": int((ch[i + 1 : i + 13].max(axis=1, initial=0.0) >= 3.0).sum()),
                     "as_large": {
                         (f, m): sum(
                             1 for r, c, v in past if c == top and v >= f * size and i - r <= m
@@ -118,6 +148,34 @@ def _unsupported(lead: float, second: float) -> Callable[[Alarm], bool]:
     return lambda a: bool(a["size"] < lead and a["second"] < second)
 
 
+def _near(m: int, d: float) -> Callable[[Alarm], bool]:
+    return lambda a: bool(a["near"][m] < d)
+
+
+def _below_alarm(run: Run, spans: list[list[str]], level: float) -> tuple[int, int, int]:
+    """Would-be alarms with ``level <= raw < alarm`` after the probationary period, one per
+    50 points and none within 50 of an alarm: (in a missed window, in a detected one,
+    false)."""
+    _, ts, _, s, raw, _ = run
+    wins = _windows(ts, spans)
+    found = [bool((s[a : b + 1] >= 0.5).any()) for a, b in wins]
+    missed = free = false = 0
+    last = -(10**9)
+    for i in range(min(int(0.15 * len(s)), 750), len(s)):
+        if s[i] >= 0.5:
+            last = i
+        elif raw[i] >= level and i - last > 50:
+            last = i
+            inside = [j for j, (a, b) in enumerate(wins) if a <= i <= b]
+            if not inside:
+                false += 1
+            elif found[inside[0]]:
+                free += 1
+            else:
+                missed += 1
+    return missed, free, false
+
+
 def _as_large(f: float, m: int, k: int) -> Callable[[Alarm], bool]:
     return lambda a: bool(a["as_large"][(f, m)] >= k)
 
@@ -136,6 +194,15 @@ def rules() -> dict[str, Callable[[Alarm], bool]]:
     for lead in (5.0, 6.0, 8.0):
         for u in (1.0, 1.5, 2.0):
             r[f"led by < {lead:g}, no other channel >= {u:g}"] = _unsupported(lead, u)
+    for m in (3, 6, 12, 24):
+        for d in (0.05, 0.2, 0.5):
+            r[f"last {m} values within {d} step spreads of an earlier window"] = _near(m, d)
+    for q in (0.5, 0.84):
+        r[f"value more typical than {q:.0%} of the history"] = _at_least("rank", q)
+    for k in (12, 8):
+        r[f"{k}+ of the next 12 points surprising (hindsight)"] = _at_least("ahead", k)
+    for k in (2, 4):
+        r[f"< {k} of the next 12 points surprising (hindsight)"] = _below("ahead", k)
     for f in (0.5, 0.8, 1.0):
         for m in (2000, 5000, 20000):
             for k in (1, 2, 3):
@@ -149,15 +216,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nab", default="/work/shared/nab")
     ap.add_argument("--hp", nargs="*", default=[])
+    ap.add_argument("--below", type=float, nargs="*", default=[], metavar="L")
     a = ap.parse_args()
     hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
     with open(os.path.join(a.nab, "labels", "combined_windows.json")) as f:
         labels = json.load(f)
     jobs = [(os.path.join(a.nab, "data", rel), rel, hp) for rel in sorted(labels)]
     found: list[Alarm] = []
+    below = {level: [0, 0, 0] for level in a.below}
     with ProcessPoolExecutor(2) as ex:
-        for rel, ts, s, ch in ex.map(_run, jobs):
-            found += alarms(rel, ts, s, ch, labels[rel])
+        for run in ex.map(_run, jobs):
+            rel, ts, xs, s, _, ch = run
+            found += alarms(rel, ts, xs, s, ch, labels[rel])
+            for level, acc in below.items():
+                for j, v in enumerate(_below_alarm(run, labels[rel], level)):
+                    acc[j] += v
+    for level, (missed, free, false) in below.items():
+        print(
+            f"raw score in [{level:g}, 0.5): {missed} in missed windows, {free} in detected"
+            f" ones, {false} false"
+        )
     hits = [x for x in found if x["tag"] == "hit"]
     fps = [x for x in found if x["tag"] == "fp"]
     fp_weight = sum(x["weight"] for x in fps)
