@@ -176,3 +176,30 @@ def test_the_morning_ramp_of_a_young_series_is_not_a_drift() -> None:
         eng, _ = _run(ts, x)
         drifts += sum(e.kind == "drift" for e in eng.episodes(ts[-1], keep=1e12))
     assert drifts == 0
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_the_end_of_an_excursion_is_a_recovery_not_a_dip(sign: float) -> None:
+    """A block of high (or low) values that the fast level follows, then a return to the
+    usual level. No episode may explain the return as a dip (spike) from the level the
+    block held - an on-call reader must not see "dip, expected 99" when the series is
+    back at its usual 10: it is part of the block's own episode, or a recovery from that
+    level. A plain one-point dip on the same series is still a dip from its usual level."""
+    ts = T0 + 300.0 * np.arange(3000)
+    x = 10.0 + np.random.default_rng(1).normal(0.0, 1.0, len(ts))
+    x[2000:2030] += sign * 90.0
+    x[1500] -= 12.0
+    eng, _ = _run(ts, x)
+    eps = {round((e.start - T0) / 300.0): e for e in eng.episodes(ts[-1], keep=1e12)}
+    block = [e for k, e in eps.items() if 2000 <= k < 2100]
+    assert block and all(e.kind != "recovery" or e.start > ts[2029] for e in block)
+    for e in block:
+        if e.kind in ("spike", "dip", "level_shift"):
+            assert abs(e.expected - 10.0) < 5.0, e  # measured from the usual level
+        else:
+            assert e.kind == "recovery", e
+            assert abs(e.expected - (10.0 + sign * 90.0)) < 10.0  # the level it held
+            assert abs(e.observed - 10.0) < 5.0  # where it is now
+    if sign > 0:  # here the block's own episode ends while it lasts: the return is its own
+        assert [e.kind for e in block] == ["spike", "recovery"]
+    assert eps[1500].kind == "dip" and abs(eps[1500].expected - 10.0) < 2.0

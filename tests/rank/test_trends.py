@@ -78,6 +78,15 @@ def test_trend_names_its_deploy_in_the_sentence() -> None:
     assert "started 2 min after deploy checkout#8812" in trends[0].sentence
 
 
+def test_a_recovery_reads_as_a_return_not_as_a_drop_below_usual() -> None:
+    """An alarm at the end of an excursion carries the level the series held as expected:
+    the sentence says where it came back from, not "down to 0.11x its usual level"."""
+    ep = Episode(0, NOW - 300, NOW - 120, 1.0, 0.2, 98.8, 11.2, 1.0, 4, "recovery", False)
+    (t,) = build_trends([ep], ["hosts.web-001.requests"], [], NOW)
+    assert "back to 11.2 from 98.8" in t.sentence
+    assert "recovery" in t.sentence and "usual level" not in t.sentence
+
+
 def test_a_host_that_stops_is_one_trend_not_one_per_metric() -> None:
     names = [f"hosts.auth-023.{m}" for m in ("cpu.user", "cpu.system", "mem.used", "disk.io")]
     names.append("hosts.web-001.cpu.user")

@@ -192,3 +192,28 @@ def test_the_board_marks_what_is_new_since_the_last_visit(
     assert twin[0]["since_last_visit"] is None  # still the same visit
     marks = server.board.ranker.marks(server.board.trends(), "someone-else")
     assert marks == {}
+
+
+def test_a_recovery_is_shown_as_one_on_the_board_and_its_page(
+    client: TestClient, server: Server
+) -> None:
+    """A block of high values, then a return to the usual level (the detector calls the
+    return a recovery): the board labels it so, and the trend page measures its size from
+    the level the series held, not from "the usual level for this time of day"."""
+    now = time.time()
+    values = 10 + np.random.default_rng(1).normal(0, 1, 3000)
+    values[2900:2930] += 90.0
+    points = [
+        {"name": "app.web.requests", "value": float(v), "ts": now - (3000 - i) * 10}
+        for i, v in enumerate(values)
+    ]
+    assert client.post("/api/v1/points", json={"points": points}).status_code == 202
+    server.pipeline.drain()
+    server.board.ranker.invalidate()
+    back = [t for t in _trends(client) if t["kind"] == "recovery"]
+    assert len(back) == 1, [t["kind"] for t in _trends(client)]
+    assert "back to " in back[0]["explanation"]
+    assert "usual level" not in back[0]["explanation"]
+    assert '<span class="kind recovery">recovery</span>' in client.get("/").text
+    page = client.get(back[0]["url"]).text
+    assert "σ back from the level it held" in page

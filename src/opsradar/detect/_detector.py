@@ -14,7 +14,15 @@ import numpy as np
 from opsradar.core import ConfigError, FloatArray, IntArray, grown_rows
 from opsradar.detect import _kernel as K
 
-KIND_NAMES: tuple[str, ...] = ("spike", "dip", "level_shift", "variance", "drift", "flatline")
+KIND_NAMES: tuple[str, ...] = (
+    "spike",
+    "dip",
+    "level_shift",
+    "variance",
+    "drift",
+    "flatline",
+    "recovery",
+)
 
 
 class Scored(NamedTuple):

@@ -130,7 +130,7 @@ HP_X_MIN_N = 30  # extreme: points seen before a record can be scored
 N_HP = 31
 
 # kinds (codes shared with the engine)
-K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT = -1, 0, 1, 2, 3, 4, 5
+K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT, K_BACK = -1, 0, 1, 2, 3, 4, 5, 6
 
 # calibrator priors per channel: (quantile, mean excess, floor of mean excess)
 PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0, 1.1])
@@ -642,6 +642,11 @@ def score_points(
         s_lk *= hp[HP_W + 4]
         s = s_point
         kind = K_SPIKE if r > 0 else K_DIP
+        away = abs(pred - base)
+        if away > 3.0 * e_base and r * (base - pred) > 0.0 and abs(x - base) < 0.5 * away:
+            # back at least halfway to the usual level from an excursion the fast level
+            # had followed: the end of that excursion, not a dip (or spike) from it
+            kind = K_BACK
         expected = pred
         scale = sc
         if s_shift > s:

@@ -81,6 +81,8 @@ def sentence(t: Trend, now: float) -> str:
             change = f"swinging widely around its usual {fmt_value(t.expected)}"
         elif t.kind == "flatline":
             change = f"flat at {fmt_value(t.observed)}"
+        elif t.kind == "recovery":  # expected: the level it held; observed: where it is now
+            change = f"back to {fmt_value(t.observed)} from {fmt_value(t.expected)}"
         else:
             change = change_phrase(t.expected, t.observed)
         kind = t.kind.replace("_", " ")
