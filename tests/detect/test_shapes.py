@@ -203,3 +203,20 @@ def test_the_end_of_an_excursion_is_a_recovery_not_a_dip(sign: float) -> None:
     if sign > 0:  # here the block's own episode ends while it lasts: the return is its own
         assert [e.kind for e in block] == ["spike", "recovery"]
     assert eps[1500].kind == "dip" and abs(eps[1500].expected - 10.0) < 2.0
+
+
+def test_a_new_pattern_of_old_values_is_told_as_one() -> None:
+    """Values alternate 0, 10, 0, 10 ... then 0, 0, 10, 10 ...: no value is new or far
+    from its expectation, the order is. The novelty stage alarms, and the episode says
+    "new pattern" - not a spike or dip that no value channel saw."""
+    n = 3000
+    x = np.tile([0.0, 10.0], n // 2)
+    x[2000:] = np.tile([0.0, 0.0, 10.0, 10.0], n // 4)[2000:]
+    x += np.random.default_rng(0).normal(0.0, 0.3, n)
+    ts = T0 + 60.0 * np.arange(n)
+    eng, scores = _run(ts, x)
+    assert scores[2000:2010].max() >= 0.5
+    first = min(
+        (e for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[2000]), key=lambda e: e.start
+    )
+    assert first.kind == "new_pattern"

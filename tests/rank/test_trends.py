@@ -87,6 +87,19 @@ def test_a_recovery_reads_as_a_return_not_as_a_drop_below_usual() -> None:
     assert "recovery" in t.sentence and "usual level" not in t.sentence
 
 
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [("unusual_run", "unusual for a stretch of points"), ("new_pattern", "has not before")],
+)
+def test_a_stretch_or_a_pattern_is_not_told_as_a_spike(kind: str, says: str) -> None:
+    """Alarms of the likelihood and novelty stages, where no single value is far off, say
+    what they saw - no "3.1x its usual level" for a value 0.4 spreads from its expectation."""
+    ep = Episode(0, NOW - 300, NOW - 120, 0.9, 0.2, 4.2, 3.8, 1.0, 4, kind, False)
+    (t,) = build_trends([ep], ["hosts.web-001.requests"], [], NOW)
+    assert says in t.sentence and "now 3.8 (expected 4.2)" in t.sentence
+    assert "usual level" not in t.sentence and kind.replace("_", " ") in t.sentence
+
+
 def test_a_host_that_stops_is_one_trend_not_one_per_metric() -> None:
     names = [f"hosts.auth-023.{m}" for m in ("cpu.user", "cpu.system", "mem.used", "disk.io")]
     names.append("hosts.web-001.cpu.user")

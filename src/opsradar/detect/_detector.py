@@ -22,6 +22,8 @@ KIND_NAMES: tuple[str, ...] = (
     "drift",
     "flatline",
     "recovery",
+    "unusual_run",
+    "new_pattern",
 )
 
 

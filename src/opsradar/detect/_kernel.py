@@ -131,6 +131,7 @@ N_HP = 31
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT, K_BACK = -1, 0, 1, 2, 3, 4, 5, 6
+K_RUN, K_NEW = 7, 8  # led by the likelihood / novelty stage, no value channel surprised
 
 # calibrator priors per channel: (quantile, mean excess, floor of mean excess)
 PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0, 1.1])
@@ -667,11 +668,19 @@ def score_points(
         if s_flat > s:
             s = s_flat
             kind = K_FLAT
+        # the stages that judge a stretch, not a value: when one leads and no value
+        # channel is even moderately surprised, the kind says so instead of naming the
+        # weak channel's spike or level shift
+        plain = s < CALM and kind != K_BACK  # a recovery is told by its values
         if s_lk > s:
             s = s_lk
+            if plain:
+                kind = K_RUN
         s_nov *= hp[HP_W_NOVEL]
         if s_nov > s:
             s = s_nov
+            if plain:
+                kind = K_NEW
         if s_ext > s:  # explained as a spike or dip against the fast level
             s = s_ext
             kind = K_SPIKE if x > ref else K_DIP

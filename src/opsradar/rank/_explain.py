@@ -83,6 +83,16 @@ def sentence(t: Trend, now: float) -> str:
             change = f"flat at {fmt_value(t.observed)}"
         elif t.kind == "recovery":  # expected: the level it held; observed: where it is now
             change = f"back to {fmt_value(t.observed)} from {fmt_value(t.expected)}"
+        elif t.kind == "unusual_run":  # no one value is far off: a stretch of them is
+            change = (
+                f"unusual for a stretch of points, now {fmt_value(t.observed)}"
+                f" (expected {fmt_value(t.expected)})"
+            )
+        elif t.kind == "new_pattern":  # values in an order this series has not shown
+            change = (
+                f"moving in a way it has not before, now {fmt_value(t.observed)}"
+                f" (expected {fmt_value(t.expected)})"
+            )
         else:
             change = change_phrase(t.expected, t.observed)
         kind = t.kind.replace("_", " ")
