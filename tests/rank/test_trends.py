@@ -96,7 +96,7 @@ def test_a_stretch_or_a_pattern_is_not_told_as_a_spike(kind: str, says: str) -> 
     what they saw - no "3.1x its usual level" for a value 0.4 spreads from its expectation."""
     ep = Episode(0, NOW - 300, NOW - 120, 0.9, 0.2, 4.2, 3.8, 1.0, 4, kind, False)
     (t,) = build_trends([ep], ["hosts.web-001.requests"], [], NOW)
-    assert says in t.sentence and "now 3.8 (expected 4.2)" in t.sentence
+    assert says in t.sentence and "now 3.8 against an expected 4.2 (" in t.sentence
     assert "usual level" not in t.sentence and kind.replace("_", " ") in t.sentence
 
 

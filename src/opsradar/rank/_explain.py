@@ -86,12 +86,12 @@ def sentence(t: Trend, now: float) -> str:
         elif t.kind == "unusual_run":  # no one value is far off: a stretch of them is
             change = (
                 f"unusual for a stretch of points, now {fmt_value(t.observed)}"
-                f" (expected {fmt_value(t.expected)})"
+                f" against an expected {fmt_value(t.expected)}"
             )
         elif t.kind == "new_pattern":  # values in an order this series has not shown
             change = (
                 f"moving in a way it has not before, now {fmt_value(t.observed)}"
-                f" (expected {fmt_value(t.expected)})"
+                f" against an expected {fmt_value(t.expected)}"
             )
         else:
             change = change_phrase(t.expected, t.observed)
