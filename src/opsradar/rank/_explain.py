@@ -10,6 +10,13 @@ if TYPE_CHECKING:
     from opsradar.rank._trends import Trend
 
 
+# kinds of the detector's likelihood and novelty stages: what they saw, not a value's size
+STRETCH = {
+    "unusual_run": "unusual for a stretch of points",
+    "new_pattern": "moving in a way it has not before",
+}
+
+
 def fmt_duration(seconds: float) -> str:
     """
     >>> fmt_duration(42), fmt_duration(720), fmt_duration(9000)
@@ -83,16 +90,9 @@ def sentence(t: Trend, now: float) -> str:
             change = f"flat at {fmt_value(t.observed)}"
         elif t.kind == "recovery":  # expected: the level it held; observed: where it is now
             change = f"back to {fmt_value(t.observed)} from {fmt_value(t.expected)}"
-        elif t.kind == "unusual_run":  # no one value is far off: a stretch of them is
-            change = (
-                f"unusual for a stretch of points, now {fmt_value(t.observed)}"
-                f" against an expected {fmt_value(t.expected)}"
-            )
-        elif t.kind == "new_pattern":  # values in an order this series has not shown
-            change = (
-                f"moving in a way it has not before, now {fmt_value(t.observed)}"
-                f" against an expected {fmt_value(t.expected)}"
-            )
+        elif t.kind in STRETCH:  # no one value is far off: a stretch or an order of them
+            now_at = f"now {fmt_value(t.observed)} against an expected {fmt_value(t.expected)}"
+            change = f"{STRETCH[t.kind]}, {now_at}"
         else:
             change = change_phrase(t.expected, t.observed)
         kind = t.kind.replace("_", " ")
