@@ -15,8 +15,8 @@ its base detector; Numenta HTM sets its encoder from them, CAD OSE and ARTime no
 by them). opsradar is causal and never has it; this shows what that knowledge is worth.
 
 ``--halves`` also scores the two halves of the corpus (files split by the first byte of the
-MD5 of their path: 26 and 32 files) on their own: a constant chosen on NAB as a whole should be as good a
-choice on either half, or it is fitted to a few files.
+MD5 of their path: 26 and 32 files) on their own: a constant chosen on NAB as a whole
+should be as good a choice on either half, or it is fitted to a few files.
 """
 
 from __future__ import annotations
