@@ -36,7 +36,7 @@ class Episode(NamedTuple):
     observed: float  # the value at the most deviant point
     scale: float  # typical spread of the series; size = |observed - expected| / scale
     n_points: int
-    kind: str  # spike | dip | level_shift | variance | drift | flatline | recovery | stopped
+    kind: str  # one of KIND_NAMES, or stopped
     open: bool
 
 

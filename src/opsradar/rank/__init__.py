@@ -1,6 +1,6 @@
 """Rank stage: episodes of anomalous series become trends, ordered by an explained severity."""
 
-from opsradar.rank._explain import fmt_duration
+from opsradar.rank._explain import fmt_duration, size_help
 from opsradar.rank._family import describe, family, scope_words, service
 from opsradar.rank._history import EpisodeHistory
 from opsradar.rank._mute import Mute, metric_matches
@@ -35,5 +35,6 @@ __all__ = [
     "nearest_deploy",
     "scope_words",
     "service",
+    "size_help",
     "window_stats",
 ]

@@ -74,6 +74,19 @@ def _subject(t: Trend) -> str:
     return t.family if len(t.series) > 1 else t.series[0]
 
 
+def size_help(t: Trend) -> str:
+    """What the trend's size is measured from, for its page's severity table."""
+    if t.kind == "stopped":
+        return "a series that stops counts in full"
+    if t.kind == "new":
+        return "a new series counts half"
+    if t.kind == "recovery":
+        return f"{t.deviation:.1f} σ back from the level it held"
+    if t.kind in STRETCH:
+        return f"{t.deviation:.1f} σ from the expected value"
+    return f"{t.deviation:.1f} σ from the usual level for this time of day"
+
+
 def sentence(t: Trend, now: float) -> str:
     """E.g. ``p90 latency of checkout 3.1× its usual level for this time of day (8.0 σ, level
     shift) for 12 min on 3 series; started 2 min after deploy checkout#8812; ongoing.``"""

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from jinja2 import Environment
 
 from opsradar.core import Event, InputError, NotFound
-from opsradar.rank import Ranker, Trend, Window, family, fmt_duration
+from opsradar.rank import Ranker, Trend, Window, family, fmt_duration, size_help
 from opsradar.store import FeedbackRule
 from opsradar.web._http import WebContext, page, read_body, time_arg, wants_json
 from opsradar.web._payloads import (
@@ -81,6 +81,7 @@ def _trend_routes(app: FastAPI, ctx: WebContext, env: Environment) -> None:
             families=sorted({family(n) for n in t.series}),
             sparks={n: _spark(ctx, n) for n in t.series[:20]},
             ago=fmt_duration(ctx.clock() - t.start),
+            size_help=size_help(t),
         )
 
 
