@@ -63,6 +63,17 @@ def _nearest(xs: np.ndarray, i: int, m: int) -> float:
     return float(d / (np.std(np.diff(past)) + 1e-12))
 
 
+def _probation(n: int) -> int:
+    """NAB's probationary period: the first 15 % of a file, at most 750 rows, not scored."""
+    return min(int(0.15 * n), 750)
+
+
+def _rank(xs: np.ndarray, i: int) -> float:
+    """Fraction of earlier values at least as far from their median as ``xs[i]``."""
+    med = np.nanmedian(xs[:i])
+    return float(np.mean(np.abs(xs[:i] - med) >= abs(xs[i] - med)))
+
+
 def _windows(ts: np.ndarray, spans: list[list[str]]) -> list[tuple[int, int]]:
     out = []
     for a, b in spans:
@@ -80,7 +91,7 @@ def alarms(
 ) -> list[Alarm]:
     """Every alarm after the probationary period with its tag, NAB weight and features."""
     n = len(s)
-    probation = min(int(0.15 * n), 750)
+    probation = _probation(n)
     wins = _windows(ts, spans)
     hit: set[int] = set()
     out: list[Alarm] = []
@@ -112,12 +123,7 @@ def alarms(
                     "gap": i - past[-1][0] if past else i,
                     "rate": len(past) / max(i, 1),
                     "near": {m: _nearest(xs, i, m) for m in (3, 6, 12, 24)},
-                    "rank": float(
-                        np.mean(
-                            np.abs(xs[:i] - np.nanmedian(xs[:i]))
-                            >= abs(xs[i] - np.nanmedian(xs[:i]))
-                        )
-                    ),
+                    "rank": _rank(xs, i),
                     "ahead": int((ch[i + 1 : i + 13].max(axis=1, initial=0.0) >= 3.0).sum()),
                     "as_large": {
                         (f, m): sum(
@@ -161,7 +167,7 @@ def _below_alarm(run: Run, spans: list[list[str]], level: float) -> tuple[int, i
     found = [bool((s[a : b + 1] >= 0.5).any()) for a, b in wins]
     missed = free = false = 0
     last = -(10**9)
-    for i in range(min(int(0.15 * len(s)), 750), len(s)):
+    for i in range(_probation(len(s)), len(s)):
         if s[i] >= 0.5:
             last = i
         elif raw[i] >= level and i - last > 50:
