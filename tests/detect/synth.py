@@ -120,6 +120,20 @@ def irregular(seed: int = 0, anomalous: bool = True) -> Series:
     return ts, x, 1000 if anomalous else None
 
 
+def leak(seed: int = 0, anomalous: bool = True) -> Series:
+    """A heap that grows and is collected every 120 points (a saw-tooth between ~500 and
+    ~740 MB); the anomaly: from one collection on, nothing is freed - it keeps growing.
+    The onset is that first missed collection."""
+    n = 3000
+    rng = np.random.default_rng(seed)
+    x = 500.0 + 2.0 * (np.arange(n) % 120) + rng.normal(0, 2, n)
+    onset = None
+    if anomalous:
+        onset = 1920  # a collection is due here (1920 = 16 x 120)
+        x[onset:] = x[onset - 1] + 2.0 * np.arange(1, n - onset + 1) + rng.normal(0, 2, n - onset)
+    return _ts(n), x, onset
+
+
 CASES = {
     "spike": spike,
     "dip": lambda seed=0, anomalous=True: spike(seed, anomalous, sign=-1.0),
@@ -131,4 +145,5 @@ CASES = {
     "flatline": flatline,
     "counter_reset": counter_reset,
     "irregular": irregular,
+    "leak": leak,
 }

@@ -10,7 +10,8 @@ from opsradar.detect import Engine
 from .synth import CASES, T0, noise, sparse_counts
 
 LEARN = 400  # points before which nothing is judged (warm-up and first estimates)
-CATCH_WITHIN = {"drift": 1000, "daily": 60, "weekly": 60, "flatline": 30}
+# a leak shows once the heap passes its usual peak: within a collection period
+CATCH_WITHIN = {"drift": 1000, "daily": 60, "weekly": 60, "flatline": 30, "leak": 120}
 KINDS = {
     "spike": {"spike"},
     "dip": {"dip"},
@@ -22,6 +23,7 @@ KINDS = {
     "flatline": {"flatline"},
     "counter_reset": {"dip"},
     "irregular": {"spike"},
+    "leak": {"out_of_range"},
 }
 # seasonal cases: a seasonal model is trusted once it has seen two full periods
 JUDGE_FROM = {"daily": 3 * 288, "weekly": 2 * 7 * 144 + 144}

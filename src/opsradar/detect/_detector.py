@@ -24,6 +24,7 @@ KIND_NAMES: tuple[str, ...] = (
     "recovery",
     "unusual_run",
     "new_pattern",
+    "out_of_range",
 )
 
 
@@ -95,6 +96,7 @@ class OpsradarDetector:
         extreme_gain: float = 10.0,
         extreme_fade: float = 0.0002,
         extreme_min_n: float = 100.0,
+        extreme_commit: float = 100.0,
     ) -> None:
         self.warmup = warmup
         hp = np.zeros(K.N_HP)
@@ -124,6 +126,7 @@ class OpsradarDetector:
         hp[K.HP_X_GAIN] = extreme_gain
         hp[K.HP_X_FADE] = extreme_fade
         hp[K.HP_X_MIN_N] = extreme_min_n
+        hp[K.HP_X_COMMIT] = extreme_commit
         self._hp = hp
         # per-point -log10 p of each channel when given n rows (analysis), else 0 rows
         self._channel_out = np.zeros((0, 8))

@@ -77,7 +77,11 @@ XLO = XHI + 1
 AC_XY = XLO + 1  # drift channel: lag-1 autocovariance and variance of the deseasonalised
 AC_XX = AC_XY + 1  # value around the very slow level (from calm points) ...
 LAST_D = AC_XX + 1  # ... and the previous deviation
-NF = LAST_D + 1
+XHX = LAST_D + 1  # extreme channel: the peak (trough) of the excursion beyond the record
+XLX = XHX + 1  # that has not yet become part of it ...
+XRUN = XLX + 1  # ... and the points since its last new peak (+ above, - below)
+XRATE = XRUN + 1  # EW rate of values beyond the record (near 1: a counter, a total)
+NF = XRATE + 1
 
 N_CHANNELS = 5
 CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT, CH_DRIFT = 0, 1, 2, 3, 4
@@ -127,11 +131,13 @@ HP_X_MARGIN = 27  # extreme: a new record counts past this fraction of the old o
 HP_X_GAIN = 28  # extreme: -log10 p per unit of height beyond the margin
 HP_X_FADE = 29  # extreme: per point, the fraction of a record's height it loses
 HP_X_MIN_N = 30  # extreme: points seen before a record can be scored
-N_HP = 31
+HP_X_COMMIT = 31  # extreme: an excursion beyond the record joins it once settled this long
+N_HP = 32
 
 # kinds (codes shared with the engine)
 K_NONE, K_SPIKE, K_DIP, K_SHIFT, K_VAR, K_DRIFT, K_FLAT, K_BACK = -1, 0, 1, 2, 3, 4, 5, 6
 K_RUN, K_NEW = 7, 8  # led by the likelihood / novelty stage, no value channel surprised
+K_RANGE = 9  # led by the extreme channel through an excursion of several points
 
 # calibrator priors per channel: (quantile, mean excess, floor of mean excess)
 PRIOR_Q = np.array([1.4, 1.4, 0.5, 3.0, 1.1])
@@ -145,6 +151,7 @@ CALM = 2.5  # -log10 p above which a point does not teach the spreads
 DRIFT_CALM = 2.0  # ... and does not teach the drift channel's noise model
 A_LM = 0.05  # medium level (drift channel)
 A_AC = 0.002  # the drift channel's noise model learns over ~500 calm points
+A_XR = 0.002  # the extreme channel's rate of new records, over ~500 points
 QSTEP = 0.1  # quantile tracker step, in mean excesses
 # empirical tails of the likelihood stages: tracked quantile levels of z, and where they
 # start and floor - where the Gaussian-shaped score 0.5 z^2 log10(e) reaches 1, 2, 3, so
@@ -431,6 +438,49 @@ def _recurrence(
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _excursion(
+    S: np.ndarray, k: int, x: float, hi: float, lo: float, commit: float
+) -> tuple[float, float]:
+    """The extreme channel's records after ``x``: ``(high, low)``.
+
+    A value beyond the record does not move it at once: the excursion's peak joins the
+    record when the excursion ends (the value is back within the record) or when it has
+    settled - no new peak for ``commit`` points (a new normal). Until then the excursion
+    is measured against the range it left, so a ramp past the usual range (a memory
+    leak: the saw-tooth stops dropping) grows into an alarm and stays one, instead of
+    dragging the record along with it; a spike still becomes the record once it is over.
+    ``XRUN`` counts the points since the excursion's last new peak (+ above, - below).
+    """
+    run = S[k, XRUN]
+    if run > 0.0 and x <= hi:  # an excursion above has ended: its peak is the record
+        hi = max(hi, S[k, XHX])
+        run = 0.0
+    elif run < 0.0 and x >= lo:
+        lo = min(lo, S[k, XLX])
+        run = 0.0
+    if x > hi:
+        if run > 0.0 and x <= S[k, XHX]:
+            run += 1.0
+        else:
+            S[k, XHX] = x
+            run = 1.0
+        if run >= commit:
+            hi = S[k, XHX]
+            run = 0.0
+    elif x < lo:
+        if run < 0.0 and x >= S[k, XLX]:
+            run -= 1.0
+        else:
+            S[k, XLX] = x
+            run = -1.0
+        if -run >= commit:
+            lo = S[k, XLX]
+            run = 0.0
+    S[k, XRUN] = run
+    return hi, lo
+
+
 # nogil: the server's listeners go on reading their sockets while a large batch is scored
 # on the same core; every caller holds the engine lock, so nothing else touches the state
 @nb.njit(cache=True, nogil=True)
@@ -625,6 +675,8 @@ def score_points(
         ref = S[k, LS]
         hi = S[k, XHI]
         lo = S[k, XLO]
+        rec = hi if x > ref else lo  # the record this value is measured against
+        ongoing = S[k, XRUN] != 0.0  # the previous value was beyond the record too
         if n == 2.0:
             hi = max(x, S[k, LAST_X])
             lo = min(x, S[k, LAST_X])
@@ -633,8 +685,16 @@ def score_points(
                 s_ext = max((x - hi) / (hi - ref) - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
             elif x < lo < ref:
                 s_ext = max((lo - x) / (ref - lo) - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
-        S[k, XHI] = max(x, hi - (hi - ref) * hp[HP_X_FADE])
-        S[k, XLO] = min(x, lo + (ref - lo) * hp[HP_X_FADE])
+        if n > 2.0:
+            # the record follows the value at once until a day is seen (the range is
+            # still being learned: a rise may be the daily cycle's first afternoon) and
+            # in a series that keeps setting records (a counter, a growing total)
+            beyond = 1.0 if x > hi or x < lo else 0.0
+            S[k, XRATE] = _ew(S[k, XRATE], beyond, A_XR, n - 2.0)
+            follow = t - S[k, FIRST_TS] < DAY or S[k, XRATE] > 0.5
+            hi, lo = _excursion(S, k, x, hi, lo, 1.0 if follow else hp[HP_X_COMMIT])
+        S[k, XHI] = hi - (hi - ref) * hp[HP_X_FADE]
+        S[k, XLO] = lo + (ref - lo) * hp[HP_X_FADE]
         # --- combine --------------------------------------------------------------
         s_point *= hp[HP_W]
         s_shift *= hp[HP_W + 1]
@@ -681,11 +741,15 @@ def score_points(
             s = s_nov
             if plain:
                 kind = K_NEW
-        if s_ext > s:  # explained as a spike or dip against the fast level
+        if s_ext > s:
             s = s_ext
-            kind = K_SPIKE if x > ref else K_DIP
-            expected = pred
             scale = sc
+            if ongoing:  # past the usual range for a while: say so
+                kind = K_RANGE
+                expected = rec
+            else:  # one value: a spike or dip against the fast level
+                kind = K_SPIKE if x > ref else K_DIP
+                expected = pred
         if out_ch.shape[0] > 0:
             out_ch[i, 0] = s_point
             out_ch[i, 1] = s_shift

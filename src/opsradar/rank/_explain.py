@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from opsradar.rank._family import describe
@@ -42,7 +43,23 @@ def ordinal(n: int) -> str:
 
 
 def fmt_value(x: float) -> str:
-    return f"{x:.3g}"
+    """Three significant digits, in the k / M / G a dashboard uses, never in e-notation.
+
+    >>> [fmt_value(v) for v in (0.000123, 5.0, 176.4, 2250.0, 13093.0, 4.2e6, -1.5e9, 7e13)]
+    ['0.000123', '5', '176', '2,250', '13.1k', '4.2M', '-1.5G', '70T']
+    >>> fmt_value(999_950.0), fmt_value(123_456.0), fmt_value(3e16)
+    ('1M', '123k', '30000T')
+    """
+    a = abs(x)
+    if a < 1000:
+        return f"{x:.3g}" if a >= 1e-4 or a == 0 else f"{x:.2e}"
+    if a < 10_000:
+        return f"{x:,.0f}"
+    units = ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"))
+    i = min(int(math.log10(a) // 3) - 1, len(units) - 1)
+    if i + 1 < len(units) and abs(float(f"{x / units[i][0]:.3g}")) >= 1000:
+        i += 1  # 999,950 is 1M, not 1e+03k
+    return f"{float(f'{x / units[i][0]:.3g}'):g}{units[i][1]}"
 
 
 def change_phrase(expected: float, observed: float) -> str:
@@ -61,6 +78,19 @@ def change_phrase(expected: float, observed: float) -> str:
             return f"down to {ratio:.2f}× its usual level {usual}"
         return f"{(ratio - 1) * 100:+.0f}% from its usual {fmt_value(expected)} {usual}"
     return f"{fmt_value(observed)} against a usual {fmt_value(expected)} {usual}"
+
+
+def range_phrase(expected: float, observed: float) -> str:
+    """For ``out_of_range``: ``expected`` is the edge of the usual range that was left.
+
+    >>> range_phrase(2250.0, 3400.0)
+    'above its usual range (up to 2,250), now 3,400'
+    >>> range_phrase(5.0, 0.0)
+    'below its usual range (down to 5), now 0'
+    """
+    if observed >= expected:
+        return f"above its usual range (up to {fmt_value(expected)}), now {fmt_value(observed)}"
+    return f"below its usual range (down to {fmt_value(expected)}), now {fmt_value(observed)}"
 
 
 def _breadth(t: Trend) -> str:
@@ -84,6 +114,8 @@ def size_help(t: Trend) -> str:
         return f"{t.deviation:.1f} σ back from the level it held"
     if t.kind in STRETCH:
         return f"{t.deviation:.1f} σ from the expected value"
+    if t.kind == "out_of_range":
+        return f"{t.deviation:.1f} σ beyond the edge of its usual range"
     return f"{t.deviation:.1f} σ from the usual level for this time of day"
 
 
@@ -103,6 +135,8 @@ def sentence(t: Trend, now: float) -> str:
             change = f"flat at {fmt_value(t.observed)}"
         elif t.kind == "recovery":  # expected: the level it held; observed: where it is now
             change = f"back to {fmt_value(t.observed)} from {fmt_value(t.expected)}"
+        elif t.kind == "out_of_range":  # expected: the edge of the range it left
+            change = range_phrase(t.expected, t.observed)
         elif t.kind in STRETCH:  # no one value is far off: a stretch or an order of them
             now_at = f"now {fmt_value(t.observed)} against an expected {fmt_value(t.expected)}"
             change = f"{STRETCH[t.kind]}, {now_at}"
