@@ -2,7 +2,7 @@ import pytest
 
 from opsradar.core import Event
 from opsradar.detect import Episode
-from opsradar.rank import EpisodeHistory, build_trends, family, nearest_deploy
+from opsradar.rank import EpisodeHistory, build_trends, family, nearest_deploy, size_help
 from opsradar.store import FeedbackRule
 
 NOW = 100_000.0
@@ -85,6 +85,20 @@ def test_a_recovery_reads_as_a_return_not_as_a_drop_below_usual() -> None:
     (t,) = build_trends([ep], ["hosts.web-001.requests"], [], NOW)
     assert "back to 11.2 from 98.8" in t.sentence
     assert "recovery" in t.sentence and "usual level" not in t.sentence
+
+
+def test_a_value_past_its_usual_range_names_the_edge_it_left() -> None:
+    """An out_of_range episode carries the edge of the usual range as expected (a heap
+    that stopped being collected): "above its usual range (up to 2,250), now 3,400" - not
+    "1.5x its usual level", which would call the usual maximum the usual level."""
+    ep = Episode(0, NOW - 900, NOW - 60, 1.0, 0.3, 2250.0, 3400.0, 20.0, 9, "out_of_range", True)
+    (t,) = build_trends([ep], ["hosts.api-3.heap_mb"], [], NOW)
+    assert "above its usual range (up to 2,250), now 3,400" in t.sentence
+    assert "usual level" not in t.sentence and "out of range" in t.sentence
+    low = Episode(0, NOW - 900, NOW - 60, 1.0, 0.3, 5.0, 0.0, 1.0, 9, "out_of_range", True)
+    (t,) = build_trends([low], ["hosts.api-3.threads"], [], NOW)
+    assert "below its usual range (down to 5), now 0" in t.sentence
+    assert "beyond the edge of its usual range" in size_help(t)
 
 
 @pytest.mark.parametrize(
