@@ -165,6 +165,31 @@ def test_a_new_record_far_beyond_the_old_one_is_caught() -> None:
     assert strong >= 7
 
 
+def test_a_first_zero_in_an_always_positive_series_is_caught() -> None:
+    """Request latency (lognormal, a heavy right tail) that reads 0 ms once: barely
+    beyond its lowest values in absolute terms, but a positive series at zero for the
+    first time (a broken probe, no traffic) - a dip. A count that is often zero, and a
+    latency that has been zero before, are not flagged for it."""
+    caught = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        x = rng.lognormal(3.5, 0.5, 2000)
+        x[1500] = 0.0
+        eng, scores = _run(T0 + 60.0 * np.arange(2000), x)
+        caught += scores[1500] >= 0.5
+        (ep,) = [e for e in eng.episodes(T0 + 60.0 * 1999, keep=1e12) if e.start == T0 + 90000]
+        assert ep.kind == "dip" and ep.observed == 0.0
+    assert caught == 6
+    rng = np.random.default_rng(9)
+    x = rng.lognormal(3.5, 0.5, 2000)
+    x[[200, 900, 1500]] = 0.0  # zero is not new by the third time
+    _, scores = _run(T0 + 60.0 * np.arange(2000), x)
+    assert scores[1500] < 0.5
+    counts = np.random.default_rng(1).poisson(3.0, 2000).astype(float)  # 5 % are zero
+    _, scores = _run(T0 + 60.0 * np.arange(2000), counts)
+    assert (scores[LEARN:] >= 0.5).sum() == 0
+
+
 def test_the_morning_ramp_of_a_young_series_is_not_a_drift() -> None:
     """A series seen for less than a day cannot tell a slow ramp from its daily cycle:
     eight hours of a morning rise (10-second samples, like a new host's load) raise no

@@ -81,7 +81,8 @@ XHX = LAST_D + 1  # extreme channel: the peak (trough) of the excursion beyond t
 XLX = XHX + 1  # that has not yet become part of it ...
 XRUN = XLX + 1  # ... and the points since its last new peak (+ above, - below)
 XRATE = XRUN + 1  # EW rate of values beyond the record (near 1: a counter, a total)
-NF = XRATE + 1
+NONPOS = XRATE + 1  # 1 once the series has shown a value at or below zero
+NF = NONPOS + 1
 
 N_CHANNELS = 5
 CH_POINT, CH_SHIFT, CH_VAR, CH_FLAT, CH_DRIFT = 0, 1, 2, 3, 4
@@ -528,6 +529,7 @@ def score_points(
             S[k, LV] = x
             S[k, NV_LO] = x
             S[k, NV_HI] = x
+            S[k, NONPOS] = 1.0 if x <= 0.0 else 0.0
             continue
         n += 1.0
         S[k, N] = n
@@ -684,7 +686,15 @@ def score_points(
             if x > hi > ref:
                 s_ext = max((x - hi) / (hi - ref) - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
             elif x < lo < ref:
-                s_ext = max((lo - x) / (ref - lo) - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
+                e = (lo - x) / (ref - lo)
+                if x <= 0.0 and S[k, NONPOS] == 0.0:
+                    # zero or below in a series that has always been positive (a latency
+                    # of 0 ms, no requests on a busy path): it fell all the way from its
+                    # usual level, however low its record - at least a full record's height
+                    e = max(e, (ref - x) / ref)
+                s_ext = max(e - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
+        if x <= 0.0:
+            S[k, NONPOS] = 1.0
         if n > 2.0:
             # the record follows the value at once until a day is seen (the range is
             # still being learned: a rise may be the daily cycle's first afternoon) and
