@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from opsradar.detect import Engine
+from opsradar.detect import _kernel as K
 
 from .synth import CASES, T0, noise, sparse_counts
 
@@ -163,6 +164,22 @@ def test_a_new_record_far_beyond_the_old_one_is_caught() -> None:
         _, scores = _run(ts, x)
         strong += scores[900] >= 0.9
     assert strong >= 7
+
+
+def test_the_fast_level_adopts_a_rise_at_once_and_follows_a_drop() -> None:
+    """Three outliers in a row above the fast level make it adopt the new level; a drop
+    is followed at the clipped rate only (drops mostly come back: a collection, a failed
+    scrape), so the return from it is not a spike. Both judges prefer it (kernel comment)."""
+    for sign in (1.0, -1.0):
+        x = noise(3, 1005)
+        x[1000:] += sign * 40.0  # 20 spreads
+        det = Engine().detector
+        det.score(np.zeros(1005, np.int64), T0 + 300.0 * np.arange(1005), x)
+        lag = abs(det._S[0, K.LF] - (100.0 + sign * 40.0))  # the fast level after 5 points
+        if sign > 0:
+            assert lag < 6.0, lag  # within 3 spreads of the new level
+        else:
+            assert lag > 20.0, lag  # still on its way down
 
 
 def test_a_first_zero_in_an_always_positive_series_is_caught() -> None:
