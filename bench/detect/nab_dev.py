@@ -27,6 +27,7 @@ import io
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,26 @@ def _score_file(args: tuple[str, str, dict[str, float], bool]) -> tuple[str, np.
     det._S[0, K.NV_LO] = np.nanmin(xs)
     det._S[0, K.NV_HI] = np.nanmax(xs)
     return rel, np.concatenate([first, eng.score(slots[1:], ts[1:], xs[1:])])
+
+
+Results = dict[str, dict[str, Any]]
+
+
+def report(nabscore: Any, ev: Any, prefix: str = "") -> tuple[Results, Results]:
+    """Print the swept and the fixed-threshold (0.5) score of every profile, a line each
+    (``nabscore`` is the NAB kit's scorer module, ``ev`` its events of one detector's
+    scores); return both results, per profile."""
+    profiles = nabscore.load_profiles()
+    swept: Results = nabscore.score_events(ev, profiles)
+    fixed: Results = nabscore.score_events(ev, profiles, threshold=0.5)
+    for name in profiles:
+        s, f = swept[name], fixed[name]
+        print(
+            f"{prefix}{name:20s} swept {s['score']:6.2f} @ {s['threshold']:.4f} "
+            f"(win {s['windows_detected']}/{s['windows']}, fp {s['fp']:4d})   "
+            f"fixed {f['score']:6.2f} (win {f['windows_detected']}, fp {f['fp']:4d})"
+        )
+    return swept, fixed
 
 
 def _half(rel: str) -> int:
@@ -76,15 +97,7 @@ def main() -> None:
         scores = dict(ex.map(_score_file, jobs))
     ev = nabscore.Events(corpus, scores)
     profiles = nabscore.load_profiles()
-    swept = nabscore.score_events(ev, profiles)
-    fixed = nabscore.score_events(ev, profiles, threshold=0.5)
-    for name in profiles:
-        s, f = swept[name], fixed[name]
-        print(
-            f"{name:20s} swept {s['score']:6.2f} @ {s['threshold']:.4f} "
-            f"(win {s['windows_detected']}/{s['windows']}, fp {s['fp']:4d})   "
-            f"fixed {f['score']:6.2f} (win {f['windows_detected']}, fp {f['fp']:4d})"
-        )
+    _, fixed = report(nabscore, ev)
     if a.halves:
         for half in (0, 1):
             part = [rel for rel in corpus.files if _half(rel) == half]

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+from nab_dev import report
 
 T0 = 1_700_006_400.0  # a Wednesday, 00:00 UTC
 Gen = Callable[[np.random.Generator, int, np.ndarray], tuple[np.ndarray, float]]
@@ -313,7 +314,6 @@ def main() -> None:
     data = corpus(a.seed, a.series)
     spec = {name: (len(x), windows(len(x), [o for o, _ in lab])) for name, _, x, lab in data}
     nab = nabscore.Corpus.from_index_windows(spec)
-    profiles = nabscore.load_profiles()
     n_win = sum(len(lab) for *_, lab in data)
     print(
         f"opsbench seed {a.seed}: {len(data)} series, {sum(len(x) for _, _, x, _ in data):,}"
@@ -324,16 +324,7 @@ def main() -> None:
         with ProcessPoolExecutor(2) as ex:
             out = list(ex.map(_score, [(det, ts, x, hp) for _, ts, x, _ in data]))
         scores = {name: s for (name, *_), s in zip(data, out, strict=True)}
-        ev = nabscore.Events(nab, scores)
-        swept = nabscore.score_events(ev, profiles)
-        fixed = nabscore.score_events(ev, profiles, threshold=0.5)
-        for name in profiles:
-            s, f = swept[name], fixed[name]
-            print(
-                f"{det:17s} {name:20s} swept {s['score']:6.2f} @ {s['threshold']:.4f} "
-                f"(win {s['windows_detected']}/{s['windows']}, fp {s['fp']:4d})   "
-                f"fixed 0.5 {f['score']:6.2f} (win {f['windows_detected']}, fp {f['fp']:4d})"
-            )
+        swept, _ = report(nabscore, nabscore.Events(nab, scores), prefix=f"{det:17s} ")
         if a.per_kind:
             _per_kind(data, scores, nab, swept["standard"]["threshold"])
 
