@@ -43,16 +43,21 @@ def ordinal(n: int) -> str:
 
 
 def fmt_value(x: float) -> str:
-    """Three significant digits, in the k / M / G a dashboard uses, never in e-notation.
+    """Three significant digits, in the k / M / G a dashboard uses; e-notation only below
+    0.0001.
 
     >>> [fmt_value(v) for v in (0.000123, 5.0, 176.4, 2250.0, 13093.0, 4.2e6, -1.5e9, 7e13)]
     ['0.000123', '5', '176', '2,250', '13.1k', '4.2M', '-1.5G', '70T']
-    >>> fmt_value(999_950.0), fmt_value(123_456.0), fmt_value(3e16)
-    ('1M', '123k', '30000T')
+    >>> fmt_value(999.7), fmt_value(999_950.0), fmt_value(123_456.0), fmt_value(3e16)
+    ('1,000', '1M', '123k', '30000T')
+    >>> fmt_value(0.0), fmt_value(-0.5), fmt_value(1.5e-6)
+    ('0', '-0.5', '1.50e-06')
     """
     a = abs(x)
-    if a < 1000:
-        return f"{x:.3g}" if a >= 1e-4 or a == 0 else f"{x:.2e}"
+    if a < 1e-4 and a != 0:
+        return f"{x:.2e}"
+    if abs(float(f"{x:.3g}")) < 1000:
+        return f"{x:.3g}"
     if a < 10_000:
         return f"{x:,.0f}"
     units = ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"))
