@@ -31,6 +31,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 from nab_dev import report
@@ -136,18 +137,18 @@ FAMILIES: dict[str, Gen] = {
 
 
 # --- failures: each changes x in place from about i and returns its onset ------------
-def _spike(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _spike(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     x[i] += rng.uniform(6, 20) * sd
     return i
 
 
-def _dip(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _dip(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     d = rng.uniform(6, 20) * sd
     x[i] = max(x[i] - d, 0.0) if x.min() >= 0 else x[i] - d
     return i
 
 
-def _shift(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _shift(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     k = int(rng.integers(100, 600))
     d = rng.uniform(3, 8) * sd * rng.choice([-1.0, 1.0])
     nonneg = x.min() >= 0
@@ -157,7 +158,7 @@ def _shift(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
     return i
 
 
-def _variance(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _variance(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     k = int(rng.integers(100, 600))
     m = np.median(x[max(0, i - 500) : i])
     nonneg = x.min() >= 0
@@ -167,7 +168,7 @@ def _variance(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
     return i
 
 
-def _drift(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _drift(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     k = int(rng.integers(300, 1000))
     k = min(k, len(x) - i)
     x[i : i + k] += np.linspace(0, rng.uniform(5, 15) * sd, k)
@@ -175,26 +176,26 @@ def _drift(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
     return i
 
 
-def _stuck(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _stuck(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     k = int(rng.integers(60, 300))
     x[i : i + k] = x[i - 1]
     return i
 
 
-def _outage(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _outage(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     k = int(rng.integers(20, 100))
     x[i : i + k] = 0.0
     return i
 
 
-def _slow(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _slow(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     """Latency degradation: the whole distribution slower for a while."""
     k = int(rng.integers(50, 300))
     x[i : i + k] *= np.exp(rng.uniform(0.4, 1.0))
     return i
 
 
-def _leak(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
+def _leak(rng: np.random.Generator, x: np.ndarray, i: int, sd: float, fam: str) -> int:
     """The collector stops freeing memory: from its next collection on, the drops stop.
 
     The onset is that first missed collection - before it, nothing is different yet.
@@ -209,7 +210,8 @@ def _leak(rng, x, i, sd, fam):  # type: ignore[no-untyped-def]
     return i
 
 
-FAILURES: dict[str, tuple[Callable[..., int], tuple[str, ...]]] = {
+Failure = Callable[[np.random.Generator, np.ndarray, int, float, str], int]
+FAILURES: dict[str, tuple[Failure, tuple[str, ...]]] = {
     "spike": (
         _spike,
         ("gauge", "counts", "latency", "traffic", "cpu", "quantised", "bursty", "sparse"),
@@ -329,7 +331,7 @@ def main() -> None:
             _per_kind(data, scores, nab, swept["standard"]["threshold"])
 
 
-def _per_kind(data: list, scores: dict, nab, thr: float) -> None:  # type: ignore[no-untyped-def]
+def _per_kind(data: list[Any], scores: dict[str, np.ndarray], nab: Any, thr: float) -> None:
     """Windows caught per failure kind, and false-positive rows per family."""
     caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     fp: dict[str, list[int]] = defaultdict(lambda: [0, 0])
