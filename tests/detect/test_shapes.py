@@ -205,6 +205,12 @@ def test_a_first_zero_in_an_always_positive_series_is_caught() -> None:
     counts = np.random.default_rng(1).poisson(3.0, 2000).astype(float)  # 5 % are zero
     _, scores = _run(T0 + 60.0 * np.arange(2000), counts)
     assert (scores[LEARN:] >= 0.5).sum() == 0
+    # a gauge whose usual spread reaches down to zero (a temperature of 1.5 +- 1 degrees
+    # that has not yet read 0): zero is not far from its usual level, so it is no event
+    near = np.maximum(np.random.default_rng(2).normal(1.5, 1.0, 2000), 0.05)
+    near[1500] = 0.0
+    _, scores = _run(T0 + 60.0 * np.arange(2000), near)
+    assert scores[1500] < 0.5
 
 
 def test_the_morning_ramp_of_a_young_series_is_not_a_drift() -> None:

@@ -691,10 +691,13 @@ def score_points(
                 s_ext = max((x - hi) / (hi - ref) - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
             elif x < lo < ref:
                 e = (lo - x) / (ref - lo)
-                if x <= 0.0 and S[k, NONPOS] == 0.0:
-                    # zero or below in a series that has always been positive (a latency
-                    # of 0 ms, no requests on a busy path): it fell all the way from its
-                    # usual level, however low its record - at least a full record's height
+                if x <= 0.0 and S[k, NONPOS] == 0.0 and ref > 2.0 * S[k, E0 + model]:
+                    # zero or below in a series that has always been positive and whose
+                    # usual level is far from zero (a latency of 0 ms, no requests on a
+                    # busy path, a sensor reading 0): it fell all the way from its usual
+                    # level, however low its record - at least a full record's height. A
+                    # gauge whose usual spread reaches zero (a temperature near freezing)
+                    # is not flagged for reaching it
                     e = max(e, (ref - x) / ref)
                 s_ext = max(e - hp[HP_X_MARGIN], 0.0) * hp[HP_X_GAIN]
         if x <= 0.0:
