@@ -7,22 +7,21 @@ default threshold, 0.5) on NAB (``nab_dev.py``) and on each opsbench seed
 (``opsbench.py``), for the default detector with the given hyper-parameter overrides.
 NAB alone rewards window luck - one window is worth 1.9 raw points, ~0.8 of the normalised
 score - so a change is a change of the method only if both judges agree
-(docs/detection.md, "A second judge"). About 10 s a run on two cores.
+(docs/detection.md, "A second judge"). About 5 s a run on two cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from nab_dev import _score_file
-from opsbench import _score, corpus, windows
+from nab_dev import Results, evaluate, score_nab
+from opsbench import corpus, nab_corpus, score_all
 
 
-def _line(label: str, swept: dict[str, Any], fixed: dict[str, Any]) -> str:
+def _line(label: str, swept: Results, fixed: Results) -> str:
     s, low = swept["standard"], swept["reward_low_FP_rate"]
     return (
         f"{label} {s['score']:6.2f} / {low['score']:6.2f} "
@@ -41,24 +40,18 @@ def main() -> None:
     import nabscore  # type: ignore[import-not-found]
 
     hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
-    profiles = nabscore.load_profiles()
 
-    def judge(nab_corpus: Any, scores: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-        ev = nabscore.Events(nab_corpus, scores)
-        return nabscore.score_events(ev, profiles), nabscore.score_events(ev, profiles, 0.5)
+    def judge(label: str, nab: Any, scores: dict[str, Any]) -> str:
+        return _line(label, *evaluate(nabscore, nabscore.Events(nab, scores)))
 
     out = [" ".join(a.hp) or "(defaults)"]
-    nab = nabscore.load_corpus(a.nab)
-    jobs = [(os.path.join(a.nab, "data", rel), rel, hp, False) for rel in nab.files]
     with ProcessPoolExecutor(2) as ex:
-        out.append(_line("NAB", *judge(nab, dict(ex.map(_score_file, jobs)))))
+        nab = nabscore.load_corpus(a.nab)
+        out.append(judge("NAB", nab, score_nab(ex, a.nab, nab, hp)))
         for seed in a.seeds:
             data = corpus(seed, 180)
-            spec = {n: (len(x), windows(len(x), [o for o, _ in lab])) for n, _, x, lab in data}
-            runs = ex.map(_score, [("opsradar", ts, x, hp) for _, ts, x, _ in data])
-            scores = {name: s for (name, *_), s in zip(data, runs, strict=True)}
             out.append(
-                _line(f"ops{seed}", *judge(nabscore.Corpus.from_index_windows(spec), scores))
+                judge(f"ops{seed}", nab_corpus(nabscore, data), score_all(ex, "opsradar", data, hp))
             )
     print("\n  ".join(out))
 

@@ -26,7 +26,7 @@ import hashlib
 import io
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -54,14 +54,25 @@ def _score_file(args: tuple[str, str, dict[str, float], bool]) -> tuple[str, np.
 Results = dict[str, dict[str, Any]]
 
 
-def report(nabscore: Any, ev: Any, prefix: str = "") -> tuple[Results, Results]:
-    """Print the swept and the fixed-threshold (0.5) score of every profile, a line each
-    (``nabscore`` is the NAB kit's scorer module, ``ev`` its events of one detector's
-    scores); return both results, per profile."""
+def score_nab(
+    ex: Executor, nab_root: str, corpus: Any, hp: dict[str, float], file_range: bool = False
+) -> dict[str, np.ndarray]:
+    """The default detector's scores (with ``hp`` overrides) for every file of ``corpus``."""
+    jobs = [(os.path.join(nab_root, "data", rel), rel, hp, file_range) for rel in corpus.files]
+    return dict(ex.map(_score_file, jobs))
+
+
+def evaluate(nabscore: Any, ev: Any) -> tuple[Results, Results]:
+    """The swept and the fixed-threshold (0.5) results of every profile (``nabscore`` is the
+    NAB kit's scorer module, ``ev`` its events of one detector's scores)."""
     profiles = nabscore.load_profiles()
-    swept: Results = nabscore.score_events(ev, profiles)
-    fixed: Results = nabscore.score_events(ev, profiles, threshold=0.5)
-    for name in profiles:
+    return nabscore.score_events(ev, profiles), nabscore.score_events(ev, profiles, 0.5)
+
+
+def report(nabscore: Any, ev: Any, prefix: str = "") -> tuple[Results, Results]:
+    """Print ``evaluate``'s results, a line per profile; return them."""
+    swept, fixed = evaluate(nabscore, ev)
+    for name in swept:
         s, f = swept[name], fixed[name]
         print(
             f"{prefix}{name:20s} swept {s['score']:6.2f} @ {s['threshold']:.4f} "
@@ -92,9 +103,8 @@ def main() -> None:
 
     hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
     corpus = nabscore.load_corpus(a.nab)
-    jobs = [(os.path.join(a.nab, "data", rel), rel, hp, a.file_range) for rel in corpus.files]
     with ProcessPoolExecutor(2) as ex:
-        scores = dict(ex.map(_score_file, jobs))
+        scores = score_nab(ex, a.nab, corpus, hp, a.file_range)
     ev = nabscore.Events(corpus, scores)
     profiles = nabscore.load_profiles()
     _, fixed = report(nabscore, ev)

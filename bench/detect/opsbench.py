@@ -30,7 +30,7 @@ import argparse
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -300,6 +300,20 @@ def _score(args: tuple) -> np.ndarray:
     return DETECTORS[det](ts, x, hp)
 
 
+def nab_corpus(nabscore: Any, data: list[Any]) -> Any:
+    """The corpus as NAB's scorer sees it: each series' length and its windows."""
+    spec = {name: (len(x), windows(len(x), [o for o, _ in lab])) for name, _, x, lab in data}
+    return nabscore.Corpus.from_index_windows(spec)
+
+
+def score_all(
+    ex: Executor, det: str, data: list[Any], hp: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """Detector ``det``'s scores for every series of ``data``, by name."""
+    out = ex.map(_score, [(det, ts, x, hp) for _, ts, x, _ in data])
+    return {name: s for (name, *_), s in zip(data, out, strict=True)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nab", default="/work/shared/nab", help="for NAB's scorer, nabscore.py")
@@ -314,8 +328,7 @@ def main() -> None:
 
     hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
     data = corpus(a.seed, a.series)
-    spec = {name: (len(x), windows(len(x), [o for o, _ in lab])) for name, _, x, lab in data}
-    nab = nabscore.Corpus.from_index_windows(spec)
+    nab = nab_corpus(nabscore, data)
     n_win = sum(len(lab) for *_, lab in data)
     print(
         f"opsbench seed {a.seed}: {len(data)} series, {sum(len(x) for _, _, x, _ in data):,}"
@@ -324,8 +337,7 @@ def main() -> None:
     dets = list(DETECTORS) if a.peers else ["opsradar"]
     for det in dets:
         with ProcessPoolExecutor(2) as ex:
-            out = list(ex.map(_score, [(det, ts, x, hp) for _, ts, x, _ in data]))
-        scores = {name: s for (name, *_), s in zip(data, out, strict=True)}
+            scores = score_all(ex, det, data, hp)
         swept, _ = report(nabscore, nabscore.Events(nab, scores), prefix=f"{det:17s} ")
         if a.per_kind:
             _per_kind(data, scores, nab, swept["standard"]["threshold"])
