@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from opsradar.rank._family import describe
@@ -60,11 +59,11 @@ def fmt_value(x: float) -> str:
         return f"{x:.3g}"
     if a < 10_000:
         return f"{x:,.0f}"
-    units = ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"))
-    i = min(int(math.log10(a) // 3) - 1, len(units) - 1)
-    if i + 1 < len(units) and abs(float(f"{x / units[i][0]:.3g}")) >= 1000:
-        i += 1  # 999,950 is 1M, not 1e+03k
-    return f"{float(f'{x / units[i][0]:.3g}'):g}{units[i][1]}"
+    for div, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M")):
+        v = float(f"{x / div:.3g}")  # rounded first: 999,950 is 1M, not 1e+03k
+        if abs(v) >= 1:
+            return f"{v:g}{unit}"
+    return f"{float(f'{x / 1e3:.3g}'):g}k"
 
 
 def change_phrase(expected: float, observed: float) -> str:
