@@ -562,6 +562,7 @@ def score_points(
         z = r / (sc * fb)
         learn = n > hp[HP_WARMUP]
         settled = n > 5.0 * hp[HP_WARMUP]
+        young = t - S[k, FIRST_TS] < DAY  # a day's cycle not yet seen once
         s_point = _surprise(S, k, CH_POINT, math.log1p(abs(z)), tau, learn, settled)
 
         # robust learning of the fast level: Huber-clipped, and a new level is adopted
@@ -618,7 +619,7 @@ def score_points(
             S[k, AC_XY] += a_ac * (dv * S[k, LAST_D] - S[k, AC_XY])
             S[k, AC_XX] += a_ac * (dv * dv - S[k, AC_XX])
         S[k, LAST_D] = dv
-        if t - S[k, FIRST_TS] < DAY:
+        if young:
             s_drift = 0.0  # until a day is seen, a slow ramp may be the daily cycle
         S[k, LV] = _ew(S[k, LV], xd, 0.0005, n)
 
@@ -708,7 +709,7 @@ def score_points(
             # in a series that keeps setting records (a counter, a growing total)
             beyond = 1.0 if x > hi or x < lo else 0.0
             S[k, XRATE] = _ew(S[k, XRATE], beyond, A_XR, n - 2.0)
-            follow = t - S[k, FIRST_TS] < DAY or S[k, XRATE] > 0.5
+            follow = young or S[k, XRATE] > 0.5
             hi, lo = _excursion(S, k, x, hi, lo, 1.0 if follow else hp[HP_X_COMMIT])
         S[k, XHI] = hi - (hi - ref) * hp[HP_X_FADE]
         S[k, XLO] = lo + (ref - lo) * hp[HP_X_FADE]
