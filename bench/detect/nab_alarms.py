@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -36,6 +36,7 @@ Alarm = dict[str, Any]
 
 
 Run = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Windows = list[tuple[int, int]]
 
 
 def _run(args: tuple[str, str, dict[str, float]]) -> Run:
@@ -63,36 +64,18 @@ def _nearest(xs: np.ndarray, i: int, m: int) -> float:
     return float(d / (np.std(np.diff(past)) + 1e-12))
 
 
-def _probation(n: int) -> int:
-    """NAB's probationary period: the first 15 % of a file, at most 750 rows, not scored."""
-    return min(int(0.15 * n), 750)
-
-
 def _rank(xs: np.ndarray, i: int) -> float:
     """Fraction of earlier values at least as far from their median as ``xs[i]``."""
     med = np.nanmedian(xs[:i])
     return float(np.mean(np.abs(xs[:i] - med) >= abs(xs[i] - med)))
 
 
-def _windows(ts: np.ndarray, spans: list[list[str]]) -> list[tuple[int, int]]:
-    out = []
-    for a, b in spans:
-        lo, hi = (
-            np.datetime64(v.replace(" ", "T")).astype("datetime64[s]").astype(np.int64)
-            for v in (a, b)
-        )
-        idx = np.flatnonzero((ts >= lo) & (ts <= hi))
-        out.append((int(idx[0]), int(idx[-1])))
-    return out
-
-
 def alarms(
-    rel: str, ts: np.ndarray, xs: np.ndarray, s: np.ndarray, ch: np.ndarray, spans: list[list[str]]
+    rel: str, xs: np.ndarray, s: np.ndarray, ch: np.ndarray, probation: int, wins: Windows
 ) -> list[Alarm]:
-    """Every alarm after the probationary period with its tag, NAB weight and features."""
-    n = len(s)
-    probation = _probation(n)
-    wins = _windows(ts, spans)
+    """Every alarm after the probationary period (its first ``probation`` rows) with its
+    tag, NAB weight and features; ``wins`` are the file's windows as row ranges (both from
+    the NAB kit's scorer: ``FileInfo.start`` and ``.windows``)."""
     hit: set[int] = set()
     out: list[Alarm] = []
     past: list[tuple[int, int, float]] = []  # (row, leading channel, its surprise)
@@ -158,16 +141,15 @@ def _near(m: int, d: float) -> Callable[[Alarm], bool]:
     return lambda a: bool(a["near"][m] < d)
 
 
-def _below_alarm(run: Run, spans: list[list[str]], level: float) -> tuple[int, int, int]:
+def _below_alarm(run: Run, probation: int, wins: Windows, level: float) -> tuple[int, int, int]:
     """Would-be alarms with ``level <= raw < alarm`` after the probationary period, one per
     50 points and none within 50 of an alarm: (in a missed window, in a detected one,
     false)."""
-    _, ts, _, s, raw, _ = run
-    wins = _windows(ts, spans)
+    s, raw = run[3], run[4]
     found = [bool((s[a : b + 1] >= 0.5).any()) for a, b in wins]
     missed = free = false = 0
     last = -(10**9)
-    for i in range(_probation(len(s)), len(s)):
+    for i in range(probation, len(s)):
         if s[i] >= 0.5:
             last = i
         elif raw[i] >= level and i - last > 50:
@@ -225,17 +207,20 @@ def main() -> None:
     ap.add_argument("--below", type=float, nargs="*", default=[], metavar="L")
     a = ap.parse_args()
     hp = {k: float(v) for k, v in (kv.split("=") for kv in a.hp)}
-    with open(os.path.join(a.nab, "labels", "combined_windows.json")) as f:
-        labels = json.load(f)
-    jobs = [(os.path.join(a.nab, "data", rel), rel, hp) for rel in sorted(labels)]
+    sys.path.insert(0, a.nab)
+    import nabscore  # type: ignore[import-not-found]
+
+    corpus = nabscore.load_corpus(a.nab)
+    jobs = [(os.path.join(a.nab, "data", rel), rel, hp) for rel in sorted(corpus.files)]
     found: list[Alarm] = []
     below = {level: [0, 0, 0] for level in a.below}
     with ProcessPoolExecutor(2) as ex:
         for run in ex.map(_run, jobs):
-            rel, ts, xs, s, _, ch = run
-            found += alarms(rel, ts, xs, s, ch, labels[rel])
+            rel, _, xs, s, _, ch = run
+            fi = corpus.files[rel]
+            found += alarms(rel, xs, s, ch, fi.start, fi.windows)
             for level, acc in below.items():
-                for j, v in enumerate(_below_alarm(run, labels[rel], level)):
+                for j, v in enumerate(_below_alarm(run, fi.start, fi.windows, level)):
                     acc[j] += v
     for level, (missed, free, false) in below.items():
         print(
