@@ -99,6 +99,7 @@ NV_LEVELS = 8  # quantisation levels of the seen range (3 bits, as in CAD OSE)
 NV_WORDS = 128  # 8,192 bits = 1 KiB per series
 NV_BITS = NV_WORDS * 64
 NV_MIN_N = 300.0  # points before the novelty stage is scored: its rate must settle first
+NV_FAR = 1000.0  # levels counted beyond the grid, at most (hash input stays positive)
 # time-of-day models (seasonal baselines, recurrence) need at least this fine a sampling
 MAX_SEASONAL_DT = 7200.0
 LOG_MAX_SEASONAL_DT = math.log(MAX_SEASONAL_DT)
@@ -380,19 +381,44 @@ _FNV_PRIME = np.uint64(1099511628211)
 
 
 @nb.njit(cache=True, inline="always")
+def _level_code(q: float) -> np.uint64:
+    """A grid level, -1 - NV_FAR ... NV_LEVELS + NV_FAR, as a positive hash input."""
+    return np.uint64(q + 1.0) if q >= 0.0 else np.uint64(2.0 * NV_FAR + 1.0 - q)
+
+
+@nb.njit(cache=True, inline="always")
 def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float:
     """Fraction of this point's value contexts never seen before in this series.
 
-    The value is quantised to one of ``NV_LEVELS`` levels of the range seen so far; the
-    contexts (previous, current) and (previous two, current) are hashed into the series'
-    bit table, which learns them. A series that keeps repeating its own shapes stops
-    being novel; a new level, a new shape or a new extreme is novel.
+    The value is quantised on a grid of ``NV_LEVELS`` levels across the range of the
+    series' first ``NV_MIN_N`` points (until it has any range at all); after that the grid
+    is fixed. Beyond it the levels widen with the distance: ``NV_LEVELS`` of them per
+    doubling of the distance from the range's far edge, so a value just past the range
+    is placed about as finely as within it, while a series that wanders or grows far
+    from where it started does not meet a new level at every step. The contexts
+    (previous, current) and (previous two, current) are hashed into the series' bit
+    table, which learns them. A series that keeps repeating its own shapes stops being
+    novel; a new level, a new shape or a new extreme is novel. A fixed grid keeps the
+    learned contexts meaningful: on a grid that widens with every new extreme, the same
+    values fall in other levels afterwards, and a series that repeats what it did
+    before (a disk filling up again after a clean-up) looks new at every level.
     """
-    lo = min(S[k, NV_LO], x)
-    hi = max(S[k, NV_HI], x)
-    S[k, NV_LO] = lo
-    S[k, NV_HI] = hi
-    q = 0.0 if hi <= lo else float(min(int((x - lo) / (hi - lo) * NV_LEVELS), NV_LEVELS - 1))
+    lo = S[k, NV_LO]
+    hi = S[k, NV_HI]
+    if n <= NV_MIN_N or hi <= lo:
+        lo = min(lo, x)
+        hi = max(hi, x)
+        S[k, NV_LO] = lo
+        S[k, NV_HI] = hi
+    q = 0.0
+    if hi > lo:
+        u = (x - lo) / (hi - lo)
+        if u < 0.0:
+            q = -1.0 - math.floor(min(NV_LEVELS * math.log2(1.0 - u), NV_FAR))
+        elif u <= 1.0:
+            q = min(math.floor(u * NV_LEVELS), NV_LEVELS - 1.0)
+        else:
+            q = NV_LEVELS + math.floor(min(NV_LEVELS * math.log2(u), NV_FAR))
     q1 = S[k, NV_Q1]
     q2 = S[k, NV_Q2]
     S[k, NV_Q2] = q1
@@ -400,15 +426,20 @@ def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float
     if n <= 3.0:
         return 0.0
     novel = 0.0
-    h = (_FNV_OFFSET ^ np.uint64(q + 1.0)) * _FNV_PRIME
+    h = (_FNV_OFFSET ^ _level_code(q)) * _FNV_PRIME
     for j in range(2):
-        h = (h ^ np.uint64((q1 if j == 0 else q2) + 1.0)) * _FNV_PRIME
+        h = (h ^ _level_code(q1 if j == 0 else q2)) * _FNV_PRIME
         idx = (h ^ np.uint64(j + 1)) % np.uint64(NV_BITS)
         w = int(idx >> np.uint64(6))
         bit = np.uint64(1) << (idx & np.uint64(63))
         if NV[k, w] & bit == np.uint64(0):
             novel += 0.5
             NV[k, w] |= bit
+    if abs(q - q1) <= 1.0 and abs(q1 - q2) <= 1.0:
+        # reached through neighbouring levels only: a slow ramp or drift crossing level
+        # boundaries (the drift channel's matter), or noise flickering across one. The
+        # contexts are learned, but only a jump makes a new level or shape novel
+        return 0.0
     return novel
 
 
@@ -672,7 +703,11 @@ def score_points(
         s_nov = 0.0
         if n > NV_MIN_N:
             sd = math.sqrt(S[k, NV_V]) * math.sqrt(a_ns / (2.0 - a_ns))
-            zn = (S[k, NV_S] - S[k, NV_M]) / (sd + 0.02)
+            # the floor of the spread: one never-seen point in a series that has stopped
+            # being novel moves the short mean by a_ns, which is z = 3 (-log10 p ~ 2);
+            # two in a row are z = 5.5, an alarm. One new context may be one odd value,
+            # which the value channels judge; a new pattern takes more than one
+            zn = (S[k, NV_S] - S[k, NV_M]) / (sd + a_ns / 3.0)
             s_nov = _ztail(S, k, NQ, zn, hp[HP_ZSTEP])
         dn = u - S[k, NV_M]
         S[k, NV_M] += hp[HP_NV_LONG] * dn
