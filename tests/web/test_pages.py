@@ -199,12 +199,14 @@ def test_a_recovery_is_shown_as_one_on_the_board_and_its_page(
 ) -> None:
     """A block of high values, then a return to the usual level (the detector calls the
     return a recovery): the board labels it so, and the trend page measures its size from
-    the level the series held, not from "the usual level for this time of day"."""
+    the level the series held, not from "the usual level for this time of day". A minute
+    apart, the half-hour block's own episode ends while it lasts and the return is its
+    own; ten seconds apart, the five-minute block and its return are one event."""
     now = time.time()
     values = 10 + np.random.default_rng(1).normal(0, 1, 3000)
     values[2900:2930] += 90.0
     points = [
-        {"name": "app.web.requests", "value": float(v), "ts": now - (3000 - i) * 10}
+        {"name": "app.web.requests", "value": float(v), "ts": now - (3000 - i) * 60}
         for i, v in enumerate(values)
     ]
     assert client.post("/api/v1/points", json={"points": points}).status_code == 202
