@@ -306,3 +306,19 @@ def test_spikes_at_random_times_as_a_habit_are_not_a_new_pattern() -> None:
         eps = eng.episodes(ts[-1], keep=1e12)
         found += sum(1 for e in eps if e.start >= ts[500] and e.kind == "new_pattern")
     assert found <= 2, found
+
+
+def test_a_weekly_peak_sampled_every_minute_is_in_range() -> None:
+    """Monday's traffic peaks 60 % higher than other days', every week, sampled every
+    minute. The extreme channel's records fade per five minutes of the series' time:
+    fading per point, last Monday's peak was half forgotten by this Monday, and every
+    Monday after the first was "above its usual range" (7 episodes in weeks 2 - 4)."""
+    n = 29 * 1440
+    ts = T0 + 60.0 * np.arange(n)
+    hour = (ts % 86400) / 3600
+    monday = ((ts // 86400) + 3) % 7 == 0
+    x = 100 + 40 * np.sin(2 * np.pi * (hour - 9) / 24) * np.where(monday, 1.6, 1.0)
+    x += np.random.default_rng(0).normal(0, 3, n)
+    eng, _ = _run(ts, x)
+    eps = [e for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[0] + 8 * 86400]
+    assert not [e for e in eps if e.kind == "out_of_range"], eps

@@ -152,10 +152,11 @@ RATE = np.array([1.0, 1.0, 1.0, 1.0, 0.02])
 # lightest tail shape per channel: an exponential tail (0) at the lightest, except for the
 # shift channel - see _surprise
 MIN_XI = np.array([0.0, -0.2, 0.0, 0.0, 0.0])
-# the shift channel's tail learns per this much of the series' time, not per point: the
-# fast level against the baseline moves on the seasonal profile's time scale (the rates
-# were chosen at NAB's 5-minute sampling)
-SHIFT_TAIL_DT = 300.0
+# the sampling interval the per-point rates were chosen at (NAB's 5 minutes). Two memories
+# are kept per this much of a finer series' time instead of per point: the shift channel's
+# tail (the fast level against the baseline moves on the seasonal profile's time scale)
+# and the extreme channel's records (a weekly peak is remembered for a week at any rate)
+RATE_DT = 300.0
 CALM = 2.5  # -log10 p above which a point does not teach the spreads
 DRIFT_CALM = 2.0  # ... and does not teach the drift channel's noise model
 A_LM = 0.05  # medium level (drift channel)
@@ -194,6 +195,16 @@ def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
 
 
 @nb.njit(cache=True, inline="always")
+def _per_time(S: np.ndarray, k: int) -> float:
+    """The share of a per-point rate a point of this series gets: its typical interval
+    over ``RATE_DT``, at most 1 (coarser series keep the per-point rate; NAB's hourly
+    files lose 0.2 when the extreme channel's records fade per time there too)."""
+    if S[k, NDT] == 0.0:
+        return 1.0
+    return min(1.0, math.exp(S[k, LOGDT]) / RATE_DT)
+
+
+@nb.njit(cache=True, inline="always")
 def _surprise(
     S: np.ndarray, k: int, ch: int, c: float, tau: float, learn: bool, settled: bool
 ) -> float:
@@ -210,7 +221,7 @@ def _surprise(
     shape is within about one standard error of 0. The shift channel keeps shapes down
     to -0.2: the fast level against the baseline is an average, whose deviations on a
     steady series are bounded (the missing afternoon of ``synth.daily`` is caught by that
-    end point), and its tail learns per ``SHIFT_TAIL_DT`` of the series' time, so that at
+    end point), and its tail learns per ``RATE_DT`` of the series' time, so that at
     10-second sampling its end point is not estimated from the last few half-hours.
     Measured (session 7): on a clean daily sine sampled every 10 s, 22 alarms in four
     days became 3 (at 60 s, 12 in twelve days became 3); NAB 70.33 / 57.60 -> 70.91 /
@@ -222,8 +233,8 @@ def _surprise(
     m1 = S[k, j + 1]
     s = 0.0
     lr = RATE[ch]
-    if ch == CH_SHIFT and S[k, NDT] > 0.0:
-        lr *= min(1.0, math.exp(S[k, LOGDT]) / SHIFT_TAIL_DT)
+    if ch == CH_SHIFT:
+        lr *= _per_time(S, k)
     if c > q:
         var = max(S[k, j + 2] - m1 * m1, 1e-12)
         xi = min(max(0.5 * (1.0 - m1 * m1 / var), MIN_XI[ch]), 0.45)
@@ -769,8 +780,12 @@ def score_points(
             S[k, XRATE] = _ew(S[k, XRATE], beyond, A_XR, n - 2.0)
             follow = young or S[k, XRATE] > 0.5
             hi, lo = _excursion(S, k, x, hi, lo, 1.0 if follow else hp[HP_X_COMMIT])
-        S[k, XHI] = hi - (hi - ref) * hp[HP_X_FADE]
-        S[k, XLO] = lo + (ref - lo) * hp[HP_X_FADE]
+        # records fade per RATE_DT of a finer series' time: per point, a series sampled
+        # every minute half forgot last Monday's peak by this Monday, and every week's
+        # peak was out of range (`test_a_weekly_peak_sampled_every_minute_is_in_range`)
+        fade = hp[HP_X_FADE] * _per_time(S, k)
+        S[k, XHI] = hi - (hi - ref) * fade
+        S[k, XLO] = lo + (ref - lo) * fade
         # --- combine --------------------------------------------------------------
         s_point *= hp[HP_W]
         s_shift *= hp[HP_W + 1]
