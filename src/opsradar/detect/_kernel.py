@@ -195,13 +195,17 @@ def init_rows(S: np.ndarray, SEAS: np.ndarray, lo: int, hi: int) -> None:
 
 
 @nb.njit(cache=True, inline="always")
+def _typical_dt(S: np.ndarray, k: int) -> float:
+    """The series' typical sampling interval in seconds (an hour before it has one)."""
+    return math.exp(S[k, LOGDT]) if S[k, NDT] > 0 else 3600.0
+
+
+@nb.njit(cache=True, inline="always")
 def _per_time(S: np.ndarray, k: int) -> float:
     """The share of a per-point rate a point of this series gets: its typical interval
     over ``RATE_DT``, at most 1 (coarser series keep the per-point rate; NAB's hourly
     files lose 0.2 when the extreme channel's records fade per time there too)."""
-    if S[k, NDT] == 0.0:
-        return 1.0
-    return min(1.0, math.exp(S[k, LOGDT]) / RATE_DT)
+    return min(1.0, _typical_dt(S, k) / RATE_DT)
 
 
 @nb.njit(cache=True, inline="always")
@@ -356,7 +360,7 @@ def _learn_spread(S: np.ndarray, SEAS: np.ndarray, k: int, b: int, r: float, h: 
     if math.isnan(spr):
         SEAS[k, b] = S[k, SCL]  # starts at the overall spread
         return
-    dt = math.exp(S[k, LOGDT]) if S[k, NDT] > 0 else 3600.0
+    dt = _typical_dt(S, k)
     a = min(max(dt / (6.0 * DAY / N_DAILY), 0.01), 0.25)
     SEAS[k, b] = spr + a * (min(r, h * spr + 1e-300) - spr)
 
@@ -366,7 +370,7 @@ def _learn_seasonal(
     S: np.ndarray, SEAS: np.ndarray, k: int, t: float, x: float, calm: bool
 ) -> None:
     span = t - S[k, FIRST_TS]
-    dt = math.exp(S[k, LOGDT]) if S[k, NDT] > 0 else 3600.0
+    dt = _typical_dt(S, k)
     for m in (1, 2):
         period = DAY if m == 1 else WEEK
         e_idx = E0 + m
