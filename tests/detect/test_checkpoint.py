@@ -166,3 +166,24 @@ def test_a_write_that_fails_midway_raises_and_leaves_nothing(tmp_path: Path, ali
         signal.signal(signal.SIGXFSZ, previous)
     np.testing.assert_array_equal(load_state(path)["a"], np.arange(3.0))
     assert [p.name for p in tmp_path.iterdir()] == ["e.ckpt"]
+
+
+def test_a_checkpoint_of_the_older_scalar_layout_loads_with_new_fields_zeroed() -> None:
+    """Fields appended to the scalar layout start at 0 in a new series; a state saved
+    before they existed loads with them at 0 and scores on. Any other width is refused."""
+    from opsradar.detect import _kernel as K
+
+    eng = _engine()
+    state = eng.state_dict()
+    old_nf = K.OLDER_NF[0]
+    older = dict(state, **{"detector.scalars": state["detector.scalars"][:, :old_nf]})
+    restored = Engine()
+    restored.load_state_dict(older)
+    got = restored.state_dict()["detector.scalars"]
+    np.testing.assert_array_equal(got[:, :old_nf], state["detector.scalars"][:, :old_nf])
+    assert (got[:, old_nf:] == 0.0).all() and got.shape[1] == K.NF
+    ts, values = np.full(30, 600.0), np.cos(np.arange(30.0))
+    assert np.isfinite(restored.score(np.arange(30), ts, values)).all()
+    odd = dict(state, **{"detector.scalars": state["detector.scalars"][:, : old_nf - 1]})
+    with pytest.raises(ValueError, match="layout"):
+        Engine().load_state_dict(odd)

@@ -176,6 +176,9 @@ class OpsradarDetector:
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         S = np.asarray(d["scalars"], dtype=np.float64)
+        if S.ndim == 2 and S.shape[1] in K.OLDER_NF:
+            # an older layout that this one extends with fields starting at 0
+            S = np.hstack([S, np.zeros((len(S), K.NF - S.shape[1]))])
         if (
             S.ndim != 2
             or S.shape[1] != K.NF
