@@ -106,6 +106,9 @@ NV_WORDS = 128  # 8,192 bits = 1 KiB per series
 NV_BITS = NV_WORDS * 64
 NV_MIN_N = 300.0  # points before the novelty stage is scored: its rate must settle first
 NV_FAR = 1000.0  # levels counted beyond the grid, at most (hash input stays positive)
+# contexts within the grid have bits of their own (8 x 8 pairs, 8 x 8 x 8 triples); the
+# rest of the table is hashed for contexts that reach beyond the grid
+NV_EXACT = NV_LEVELS * NV_LEVELS * (NV_LEVELS + 1)
 # time-of-day models (seasonal baselines, recurrence) need at least this fine a sampling
 MAX_SEASONAL_DT = 7200.0
 LOG_MAX_SEASONAL_DT = math.log(MAX_SEASONAL_DT)
@@ -444,9 +447,11 @@ def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float
     doubling of the distance from the range's far edge, so a value just past the range
     is placed about as finely as within it, while a series that wanders or grows far
     from where it started does not meet a new level at every step. The contexts
-    (previous, current) and (previous two, current) are hashed into the series' bit
-    table, which learns them. A series that keeps repeating its own shapes stops being
-    novel; a new level, a new shape or a new extreme is novel. A fixed grid keeps the
+    (previous, current) and (previous two, current) are marked in the series' bit
+    table, which learns them: a context within the grid has a bit of its own, one that
+    reaches beyond it is hashed into the rest of the table. A series that keeps
+    repeating its own shapes stops being novel; a new level, a new shape or a new
+    extreme is novel. A fixed grid keeps the
     learned contexts meaningful: on a grid that widens with every new extreme, the same
     values fall in other levels afterwards, and a series that repeats what it did
     before (a disk filling up again after a clean-up) looks new at every level.
@@ -475,9 +480,18 @@ def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float
         return 0.0
     novel = 0.0
     h = (_FNV_OFFSET ^ _level_code(q)) * _FNV_PRIME
+    inside = 0.0 <= q < NV_LEVELS and 0.0 <= q1 < NV_LEVELS
     for j in range(2):
         h = (h ^ _level_code(q1 if j == 0 else q2)) * _FNV_PRIME
-        idx = (h ^ np.uint64(j + 1)) % np.uint64(NV_BITS)
+        if j == 1:
+            inside = inside and 0.0 <= q2 < NV_LEVELS
+        if inside:  # (q1, q) or (q2, q1, q): its own bit, never another context's
+            code = q1 * NV_LEVELS + q
+            if j == 1:
+                code += NV_LEVELS * NV_LEVELS * (1.0 + q2)
+            idx = np.uint64(code)
+        else:
+            idx = np.uint64(NV_EXACT) + (h ^ np.uint64(j + 1)) % np.uint64(NV_BITS - NV_EXACT)
         w = int(idx >> np.uint64(6))
         bit = np.uint64(1) << (idx & np.uint64(63))
         if NV[k, w] & bit == np.uint64(0):
