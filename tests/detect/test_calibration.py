@@ -7,6 +7,8 @@ import numpy as np
 
 from opsradar.detect import Engine
 
+from .synth import T0
+
 N = 4000
 
 
@@ -80,3 +82,24 @@ def test_a_daily_cycle_sampled_every_10_or_60_seconds_alarms_at_the_nominal_rate
         s = eng.score(np.zeros(n, np.int64), ts, x)
         judged = s[int(2 * 86400 / dt) :]  # from day 3: the daily baseline is in use
         assert (judged >= 0.5).sum() <= 2 * len(judged) / 10_000, (dt, (judged >= 0.5).sum())
+
+
+def test_a_smooth_gauge_sampled_every_10_seconds_is_calm() -> None:
+    """A load-average-like gauge (AR(1) noise, 0.95 per 10-s step) is autocorrelated at
+    any rate; the likelihood stage's "sustained" is ~50 minutes of it, not 10 points. With
+    a short mean of 10 points (100 s) these four series raised 37 episodes in eight
+    series-days, 4.6 per series per day."""
+    step = 10.0
+    ts = T0 + step * np.arange(int(3 * 86400 / step))
+    episodes = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        e = rng.normal(0.0, 1.0, len(ts))
+        x = np.empty(len(ts))
+        x[0] = 0.0
+        for i in range(1, len(ts)):
+            x[i] = 0.95 * x[i - 1] + e[i]
+        eng = Engine()
+        eng.score(np.zeros(len(ts), np.int64), ts, 50.0 + x)
+        episodes += sum(ep.start >= ts[0] + 86400 for ep in eng.episodes(ts[-1], keep=1e12))
+    assert episodes <= 8  # about one per series per day (~8,600 points)

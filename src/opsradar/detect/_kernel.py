@@ -161,10 +161,11 @@ RATE = np.array([1.0, 1.0, 1.0, 1.0, 0.02])
 # lightest tail shape per channel: an exponential tail (0) at the lightest, except for the
 # shift channel - see _surprise
 MIN_XI = np.array([0.0, -0.2, 0.0, 0.0, 0.0])
-# the sampling interval the per-point rates were chosen at (NAB's 5 minutes). Two memories
-# are kept per this much of a finer series' time instead of per point: the shift channel's
-# tail (the fast level against the baseline moves on the seasonal profile's time scale)
-# and the extreme channel's records (a weekly peak is remembered for a week at any rate)
+# the sampling interval the per-point rates were chosen at (NAB's 5 minutes). Three
+# memories are kept per this much of a finer series' time instead of per point: the shift
+# channel's tail (the fast level against the baseline moves on the seasonal profile's time
+# scale), the extreme channel's records (a weekly peak is remembered for a week at any
+# rate) and the likelihood stage's short mean (surprise sustained for ~50 minutes)
 RATE_DT = 300.0
 # the likelihood stage's spread allows for half the lag-1 autocorrelation of its input,
 # at most 0.9, in the AR(1) formula - see score_points
@@ -770,14 +771,22 @@ def score_points(
 
         # --- likelihood stage: sustained moderate surprise ------------------------
         s_pt = min(s_point, 6.0)
-        S[k, LK_S] = _ew(S[k, LK_S], s_pt, hp[HP_LK_SHORT], n)
+        # "sustained" is a stretch of time: the short mean spans ~10 points at NAB's 5
+        # minutes and the same ~50 minutes at finer sampling. Per point, at 10 s it was
+        # 100 s of a smooth gauge's autocorrelated noise, and the stage raised most of the
+        # demo fleet's false alarms (`test_a_smooth_gauge_sampled_every_10_seconds_is_calm`).
+        # The long mean and variance estimate a distribution: their memory stays a sample
+        # size (per time as well: demo fleet 0.36 vs 0.35 alarms per series per day,
+        # opsbench seed 0 -0.9)
+        a_sh = hp[HP_LK_SHORT] * _per_time(S, k)
+        S[k, LK_S] = _ew(S[k, LK_S], s_pt, a_sh, n)
         dm = s_pt - S[k, LK_M]
         S[k, LK_M] = _ew(S[k, LK_M], s_pt, hp[HP_LK_LONG], n)
         S[k, LK_V] = _ew(S[k, LK_V], dm * dm, hp[HP_LK_LONG], n)
         S[k, LK_C] = _ew(S[k, LK_C], dm * S[k, LK_P], hp[HP_LK_LONG], n)
         S[k, LK_P] = dm
         s_lk = 0.0
-        sd = math.sqrt(S[k, LK_V]) * math.sqrt(hp[HP_LK_SHORT] / (2.0 - hp[HP_LK_SHORT]))
+        sd = math.sqrt(S[k, LK_V]) * math.sqrt(a_sh / (2.0 - a_sh))
         if S[k, LK_V] > 0.0:
             # the short mean of autocorrelated surprise varies more than that of
             # independent points: on a series whose surprise comes in bursts (a bot's
@@ -787,7 +796,7 @@ def score_points(
             # the measured rho: its full value loses four NAB windows that this stage
             # alone catches, for opsbench +2 more (docs/detection.md, method 8)
             rho = min(max(S[k, LK_C] / S[k, LK_V], 0.0), LK_RHO_MAX) * LK_RHO_SHARE
-            phi = (1.0 - hp[HP_LK_SHORT]) * rho
+            phi = (1.0 - a_sh) * rho
             sd *= math.sqrt((1.0 + phi) / (1.0 - phi))
         if n > 50.0 and sd > 0.0:
             zl = (S[k, LK_S] - S[k, LK_M]) / (sd + 0.05)
@@ -857,7 +866,8 @@ def score_points(
         s = s_point
         kind = K_SPIKE if r > 0 else K_DIP
         away = abs(pred - base)
-        if away > 3.0 * e_base and r * (base - pred) > 0.0 and abs(x - base) < 0.5 * away:
+        back = away > 3.0 * e_base and r * (base - pred) > 0.0 and abs(x - base) < 0.5 * away
+        if back:
             # back at least halfway to the usual level from an excursion the fast level
             # had followed: the end of that excursion, not a dip (or spike) from it
             kind = K_BACK
@@ -867,6 +877,8 @@ def score_points(
             s = s_shift
             lm = S[k, LM] + _offset(S, SEAS, k, t, model)
             kind = K_SHIFT if abs(S[k, LF] - lm) > 0.5 * abs(S[k, LF] - base) else K_DRIFT
+            if back:  # the fast level is still away, the value is back: a recovery
+                kind = K_BACK
             expected = base
             scale = e_base
         s_drift *= hp[HP_W + 5]
