@@ -452,10 +452,10 @@ def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float
     table, which learns them: a context within the grid has a bit of its own, one that
     reaches beyond it is hashed into the rest of the table. A series that keeps
     repeating its own shapes stops being novel; a new level, a new shape or a new
-    extreme is novel. A fixed grid keeps the
-    learned contexts meaningful: on a grid that widens with every new extreme, the same
-    values fall in other levels afterwards, and a series that repeats what it did
-    before (a disk filling up again after a clean-up) looks new at every level.
+    extreme is novel. A fixed grid keeps the learned contexts meaningful: on a grid that
+    widens with every new extreme, the same values fall in other levels afterwards, and
+    a series that repeats what it did before (a disk filling up again after a clean-up)
+    looks new at every level.
     """
     lo = S[k, NV_LO]
     hi = S[k, NV_HI]
