@@ -225,6 +225,22 @@ def test_every_context_within_the_grid_has_a_bit_of_its_own() -> None:
     assert sum(bin(int(w)).count("1") for w in table) == levels**2 + levels**3
 
 
+def test_the_return_from_a_block_is_a_recovery_at_any_time_of_day() -> None:
+    """A half-hour block 90 spreads high, a point a minute, then the return: whichever
+    channel notices the return first - the point channel, or the shift, drift or
+    variance channel measuring the fast level that is still catching up - it is told as
+    a recovery. Before, the kind was whichever channel led: at some minutes of the
+    half-hour (the time-of-day memory discounts differently) the return was a
+    "variance" change."""
+    for offset in range(0, 1800, 120):
+        x = 10.0 + np.random.default_rng(1).normal(0.0, 1.0, 3000)
+        x[2900:2930] += 90.0
+        ts = T0 + offset + 60.0 * np.arange(3000)
+        eng, _ = _run(ts, x)
+        after = [e.kind for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[2930]]
+        assert after and after[0] == "recovery", (offset, after)
+
+
 def test_a_new_record_far_beyond_the_old_one_is_caught() -> None:
     """Hourly, heavy-tailed spiky series (an ad-exchange price): spikes of several times
     the level are its normal, so a residual alone is only moderately rare; a spike twice

@@ -877,8 +877,6 @@ def score_points(
             s = s_shift
             lm = S[k, LM] + _offset(S, SEAS, k, t, model)
             kind = K_SHIFT if abs(S[k, LF] - lm) > 0.5 * abs(S[k, LF] - base) else K_DRIFT
-            if back:  # the fast level is still away, the value is back: a recovery
-                kind = K_BACK
             expected = base
             scale = e_base
         s_drift *= hp[HP_W + 5]
@@ -893,6 +891,11 @@ def score_points(
         if s_flat > s:
             s = s_flat
             kind = K_FLAT
+        elif back:
+            # the value is back while the fast level is still away: whichever channel
+            # measures that lag (a spike, a level shift, a drift or a variance change of
+            # the residuals), it is the end of the excursion
+            kind = K_BACK
         # the stages that judge a stretch, not a value: when one leads and no value
         # channel is even moderately surprised, the kind says so instead of naming the
         # weak channel's spike or level shift
