@@ -232,7 +232,7 @@ def test_the_return_from_a_block_is_a_recovery_at_any_time_of_day() -> None:
     a recovery. Before, the kind was whichever channel led: at some minutes of the
     half-hour (the time-of-day memory discounts differently) the return was a
     "variance" change."""
-    for offset in range(0, 1800, 120):
+    for offset in range(0, 1800, 60):
         x = 10.0 + np.random.default_rng(1).normal(0.0, 1.0, 3000)
         x[2900:2930] += 90.0
         ts = T0 + offset + 60.0 * np.arange(3000)
