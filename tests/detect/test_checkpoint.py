@@ -182,6 +182,12 @@ def test_a_checkpoint_of_the_older_scalar_layout_loads_with_new_fields_zeroed() 
     got = restored.state_dict()["detector.scalars"]
     np.testing.assert_array_equal(got[:, :old_nf], state["detector.scalars"][:, :old_nf])
     assert (got[:, old_nf:] == 0.0).all() and got.shape[1] == K.NF
+    # its time-of-day peaks were kept as peaks; now they carry the time they were seen
+    peaks = restored.state_dict()["detector.seasonal"][:, K.N_PEAK :]
+    was = state["detector.seasonal"][:, K.N_PEAK :]
+    seen = state["detector.scalars"][:, K.LAST_TS, None] * 0.25 / K.DAY
+    assert (~np.isnan(was)).any()
+    np.testing.assert_allclose(peaks[~np.isnan(was)], (was + seen)[~np.isnan(was)])
     ts, values = np.full(30, 600.0), np.cos(np.arange(30.0))
     assert np.isfinite(restored.score(np.arange(30), ts, values)).all()
     odd = dict(state, **{"detector.scalars": state["detector.scalars"][:, : old_nf - 1]})

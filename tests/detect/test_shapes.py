@@ -241,6 +241,31 @@ def test_the_return_from_a_block_is_a_recovery_at_any_time_of_day() -> None:
         assert after and after[0] == "recovery", (offset, after)
 
 
+def test_the_time_of_day_memory_fades_with_time_not_with_points() -> None:
+    """An outage at 14:00 on day 1 is remembered by the 14:00 half-hour, fading 0.25 a
+    day. A twin of the series that does not report between 13:30 and 14:30 on days 2 -
+    14 remembers it exactly as faded on day 15. (It faded by the intervals of the points
+    that landed in the half-hour, so the silent twin still held the whole peak - 8, not
+    4.5 - and hid a smaller incident at 14:00 two weeks later.)"""
+    ts = T0 + 300.0 * np.arange(15 * 288)
+    x = noise(2, len(ts))
+    outage = (ts >= T0 + 86400 + 14 * 3600) & (ts < T0 + 86400 + 14.5 * 3600)
+    x[outage] -= 60.0
+    hour, day = (ts % 86400) / 3600, (ts - T0) // 86400
+    silent = (hour >= 13.5) & (hour < 14.5) & (day >= 2)
+    then = T0 + 15 * 86400 + 14 * 3600
+    bucket = K.N_PEAK + int((then % 86400) // 1800)
+    fade = 0.25 / K.DAY
+    remembered = []
+    for keep in (np.ones(len(ts), bool), ~silent):
+        det = OpsradarDetector()
+        det.score(np.zeros(keep.sum(), np.int64), ts[keep], x[keep])
+        seasonal = det.state_dict()["seasonal"]
+        remembered.append(K._recent_peak(seasonal, 0, bucket, then, fade))
+    assert remembered[0] == pytest.approx(remembered[1])
+    assert remembered[0] == pytest.approx(8.0 - 14 * 0.25, abs=0.1)  # the cap, 14 days on
+
+
 def test_a_new_record_far_beyond_the_old_one_is_caught() -> None:
     """Hourly, heavy-tailed spiky series (an ad-exchange price): spikes of several times
     the level are its normal, so a residual alone is only moderately rare; a spike twice

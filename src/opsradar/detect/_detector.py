@@ -176,13 +176,19 @@ class OpsradarDetector:
 
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         S = np.asarray(d["scalars"], dtype=np.float64)
-        if S.ndim == 2 and S.shape[1] in K.OLDER_NF:
-            # an older layout that this one extends with fields starting at 0
+        seasonal = d["seasonal"]
+        older = S.ndim == 2 and S.shape[1] in K.OLDER_NF and len(d["hyper"]) == K.N_HP
+        if older and seasonal.shape == (len(S), K.N_SEAS):
+            # an older layout that this one extends with fields starting at 0; its
+            # recurrence peaks were kept as they were, now with the time they were seen
             S = np.hstack([S, np.zeros((len(S), K.NF - S.shape[1]))])
+            seasonal = np.array(seasonal, dtype=np.float64)
+            fade = d["hyper"][K.HP_RC_DECAY] / K.DAY * S[:, K.LAST_TS]
+            seasonal[:, K.N_PEAK : K.N_SEAS] += fade[:, None]
         if (
             S.ndim != 2
             or S.shape[1] != K.NF
-            or d["seasonal"].shape != (len(S), K.N_SEAS)
+            or seasonal.shape != (len(S), K.N_SEAS)
             or d["novelty"].shape != (len(S), K.NV_WORDS)
             or len(d["hyper"]) != K.N_HP
         ):
@@ -191,7 +197,7 @@ class OpsradarDetector:
         self._S = grown_rows(np.zeros((0, K.NF)), n, 0, huge=True)
         self._SEAS = grown_rows(np.zeros((0, K.N_SEAS)), n, 0, huge=True)
         self._NV = grown_rows(np.zeros((0, K.NV_WORDS), np.uint64), n, 0, huge=True)
-        self._S[:n], self._SEAS[:n], self._NV[:n] = S, d["seasonal"], d["novelty"]
+        self._S[:n], self._SEAS[:n], self._NV[:n] = S, seasonal, d["novelty"]
         self._n = n
         self._hp = np.asarray(d["hyper"], dtype=np.float64).copy()
 

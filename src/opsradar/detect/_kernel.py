@@ -507,6 +507,22 @@ def _novelty(S: np.ndarray, NV: np.ndarray, k: int, x: float, n: float) -> float
 
 
 @nb.njit(cache=True, inline="always")
+def _recent_peak(SEAS: np.ndarray, k: int, b: int, t: float, dec: float) -> float:
+    """The peak surprise half-hour bucket ``b`` remembers at time ``t``, faded by ``dec``
+    per second since it was seen. A bucket keeps ``peak + dec * (time seen)``, so the
+    fading is by time whether or not the series reported in that half-hour since."""
+    kept = SEAS[k, b]
+    return 0.0 if math.isnan(kept) else kept - dec * t
+
+
+@nb.njit(cache=True, inline="always")
+def _remember_peak(SEAS: np.ndarray, k: int, b: int, peak: float, t: float, dec: float) -> None:
+    kept = SEAS[k, b]
+    new = peak + dec * t
+    SEAS[k, b] = new if math.isnan(kept) else max(kept, new)
+
+
+@nb.njit(cache=True, inline="always")
 def _recurrence(
     S: np.ndarray, SEAS: np.ndarray, hp: np.ndarray, k: int, t: float, dt: float, s: float
 ) -> float:
@@ -529,27 +545,32 @@ def _recurrence(
     opsbench standard -0.5 to -0.9 on seeds 0 - 2 (the saw-tooth family: its
     collections, at no fixed hour, were being discounted by their own first points -
     the likelihood stage's spread below is what answers them).
+
+    The memory fades by time (session 8): each half-hour keeps its peak with the time it
+    was seen (as ``peak + fading x time``). It used to fade by the intervals of the
+    points that landed in it, so a half-hour in which the series did not report kept
+    its peak undiminished, and the half-hour after a gap faded by the whole gap
+    (`test_the_time_of_day_memory_fades_with_time_not_with_points`). NAB 71.47 / 60.69
+    -> 71.97 / 61.05 (`rogue_agent_key_hold`, irregularly sampled: an incident hidden by
+    a flat-line six days earlier that had not faded); opsbench, regularly sampled,
+    within -0.15 / +0.55.
     """
+    dec = hp[HP_RC_DECAY] / DAY  # fading per second
     b = N_PEAK + _bucket(t, 1)
     if dt > 0.0 and _bucket(t - dt, 1) != b - N_PEAK:
         # the previous half-hour's visit is over: its peak joins that half-hour's memory
-        bp = N_PEAK + _bucket(t - dt, 1)
-        old = SEAS[k, bp]
-        SEAS[k, bp] = max(0.0 if math.isnan(old) else old, S[k, RC_VISIT])
+        if S[k, RC_VISIT] > 0.0:
+            _remember_peak(SEAS, k, N_PEAK + _bucket(t - dt, 1), S[k, RC_VISIT], t - dt, dec)
         S[k, RC_VISIT] = 0.0
-    pk = SEAS[k, b]
-    pk = 0.0 if math.isnan(pk) else pk
+    pk = _recent_peak(SEAS, k, b, t, dec)
     out = s
     if dt > 0.0 and t - S[k, FIRST_TS] >= DAY and S[k, LOGDT] <= LOG_MAX_SEASONAL_DT:
         base = hp[HP_RC_BASE]
         if pk > base and s > base:
             out = max(s - (pk - base), base)
-    if dt > 0.0:
-        pk -= hp[HP_RC_DECAY] * dt / (DAY / N_DAILY)
-    if s >= 2.0 * hp[HP_S_HALF] * hp[HP_ALARM]:
-        SEAS[k, b] = max(pk, min(s, hp[HP_RC_CAP]))  # an alarm: a repeat is no news
+    if s >= 2.0 * hp[HP_S_HALF] * hp[HP_ALARM]:  # an alarm: a repeat is no news
+        _remember_peak(SEAS, k, b, min(s, hp[HP_RC_CAP]), t, dec)
     else:
-        SEAS[k, b] = max(pk, 0.0)
         S[k, RC_VISIT] = max(S[k, RC_VISIT], min(s, hp[HP_RC_CAP]))
     return out
 
