@@ -557,10 +557,11 @@ def _recurrence(
     """
     dec = hp[HP_RC_DECAY] / DAY  # fading per second
     b = N_PEAK + _bucket(t, 1)
-    if dt > 0.0 and _bucket(t - dt, 1) != b - N_PEAK:
+    b_prev = N_PEAK + _bucket(t - dt, 1)
+    if dt > 0.0 and b_prev != b:
         # the previous half-hour's visit is over: its peak joins that half-hour's memory
         if S[k, RC_VISIT] > 0.0:
-            _remember_peak(SEAS, k, N_PEAK + _bucket(t - dt, 1), S[k, RC_VISIT], t - dt, dec)
+            _remember_peak(SEAS, k, b_prev, S[k, RC_VISIT], t - dt, dec)
         S[k, RC_VISIT] = 0.0
     pk = _recent_peak(SEAS, k, b, t, dec)
     out = s
