@@ -12,13 +12,18 @@ from .synth import T0
 N = 4000
 
 
+def _ar1(e: np.ndarray, phi: float) -> np.ndarray:
+    """An AR(1) series driven by the innovations ``e``, starting at 0."""
+    x = np.zeros(len(e))
+    for i in range(1, len(e)):
+        x[i] = phi * x[i - 1] + e[i]
+    return x
+
+
 def _shapes() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(7)
     t = np.arange(N)
-    ar = np.zeros(N)
-    e = rng.normal(0, 1, N)
-    for i in range(1, N):
-        ar[i] = 0.9 * ar[i - 1] + e[i]
+    ar = _ar1(rng.normal(0, 1, N), 0.9)
     return {
         "smooth_gauge": 50 + rng.normal(0, 0.1, N),
         "noisy_gauge": 50 + rng.normal(0, 15, N),
@@ -74,7 +79,7 @@ def test_a_daily_cycle_sampled_every_10_or_60_seconds_alarms_at_the_nominal_rate
     half-hours), 12 in twelve days at 60 s."""
     for dt, days in ((10.0, 6), (60.0, 14)):
         n = int(days * 86400 / dt)
-        ts = 1_700_006_400 + dt * np.arange(n)
+        ts = T0 + dt * np.arange(n)
         hour = (ts % 86400) / 3600
         x = 100 + 50 * np.sin(2 * np.pi * (hour - 9) / 24)
         x += np.random.default_rng(0).normal(0, 3, n)
@@ -93,12 +98,7 @@ def test_a_smooth_gauge_sampled_every_10_seconds_is_calm() -> None:
     ts = T0 + step * np.arange(int(3 * 86400 / step))
     episodes = 0
     for seed in range(4):
-        rng = np.random.default_rng(seed)
-        e = rng.normal(0.0, 1.0, len(ts))
-        x = np.empty(len(ts))
-        x[0] = 0.0
-        for i in range(1, len(ts)):
-            x[i] = 0.95 * x[i - 1] + e[i]
+        x = _ar1(np.random.default_rng(seed).normal(0.0, 1.0, len(ts)), 0.95)
         eng = Engine()
         eng.score(np.zeros(len(ts), np.int64), ts, 50.0 + x)
         episodes += sum(ep.start >= ts[0] + 86400 for ep in eng.episodes(ts[-1], keep=1e12))

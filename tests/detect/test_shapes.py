@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from opsradar.detect import Engine, OpsradarDetector
+from opsradar.detect import Engine, Episode, OpsradarDetector
 from opsradar.detect import _kernel as K
 
 from .synth import CASES, T0, noise, sparse_counts
@@ -35,6 +35,11 @@ def _run(ts: np.ndarray, x: np.ndarray) -> tuple[Engine, np.ndarray]:
     return eng, eng.score(np.zeros(len(x), np.int64), ts, x)
 
 
+def _episodes_since(eng: Engine, ts: np.ndarray, since: float) -> list[Episode]:
+    """Every episode of the series scored over ``ts`` that started at ``since`` or later."""
+    return [e for e in eng.episodes(ts[-1], keep=1e12) if e.start >= since]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_anomaly_is_caught_early_with_the_right_kind(name: str) -> None:
     ts, x, onset = CASES[name](0, True)
@@ -42,7 +47,7 @@ def test_anomaly_is_caught_early_with_the_right_kind(name: str) -> None:
     eng, scores = _run(ts, x)
     window = slice(onset, onset + CATCH_WITHIN.get(name, 10))
     assert scores[window].max() >= 0.5, f"{name}: not caught"
-    eps = [e for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[onset]]
+    eps = _episodes_since(eng, ts, ts[onset])
     first = min(eps, key=lambda e: e.start)
     assert first.kind in KINDS[name]
     assert first.scale > 0 and np.isfinite(first.expected)
@@ -183,7 +188,7 @@ def test_a_saw_tooth_heap_is_not_an_unusual_run() -> None:
         ts = T0 + 300.0 * np.arange(10 * 288)
         x = 500.0 + 2.0 * (np.arange(len(ts)) % (60 + 30 * seed)) + rng.normal(0, 2.0, len(ts))
         eng, _ = _run(ts, x)
-        eps = [e for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[1000]]
+        eps = _episodes_since(eng, ts, ts[1000])
         runs += sum(e.kind == "unusual_run" for e in eps)
     assert runs <= 5
 
@@ -237,7 +242,7 @@ def test_the_return_from_a_block_is_a_recovery_at_any_time_of_day() -> None:
         x[2900:2930] += 90.0
         ts = T0 + offset + 60.0 * np.arange(3000)
         eng, _ = _run(ts, x)
-        after = [e.kind for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[2930]]
+        after = [e.kind for e in _episodes_since(eng, ts, ts[2930])]
         assert after and after[0] == "recovery", (offset, after)
 
 
@@ -387,9 +392,7 @@ def test_a_new_pattern_of_old_values_is_told_as_one() -> None:
     ts = T0 + 60.0 * np.arange(n)
     eng, scores = _run(ts, x)
     assert scores[2000:2010].max() >= 0.5
-    first = min(
-        (e for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[2000]), key=lambda e: e.start
-    )
+    first = min(_episodes_since(eng, ts, ts[2000]), key=lambda e: e.start)
     assert first.kind in {"new_pattern", "unusual_run"}
 
 
@@ -439,5 +442,5 @@ def test_a_weekly_peak_sampled_every_minute_is_in_range() -> None:
     x = 100 + 40 * np.sin(2 * np.pi * (hour - 9) / 24) * np.where(monday, 1.6, 1.0)
     x += np.random.default_rng(0).normal(0, 3, n)
     eng, _ = _run(ts, x)
-    eps = [e for e in eng.episodes(ts[-1], keep=1e12) if e.start >= ts[0] + 8 * 86400]
+    eps = _episodes_since(eng, ts, ts[0] + 8 * 86400)
     assert not [e for e in eps if e.kind == "out_of_range"], eps
