@@ -173,7 +173,10 @@ def test_a_checkpoint_of_the_older_scalar_layout_loads_with_new_fields_zeroed() 
     before they existed loads with them at 0 and scores on. Any other width is refused."""
     from opsradar.detect import _kernel as K
 
-    eng = _engine()
+    eng = Engine()
+    rng = np.random.default_rng(0)
+    for t in range(100):  # a point a minute: the time-of-day memory has peaks to convert
+        eng.score(np.arange(30), np.full(30, 60.0 * t), rng.standard_t(3, 30))
     state = eng.state_dict()
     old_nf = K.OLDER_NF[0]
     older = dict(state, **{"detector.scalars": state["detector.scalars"][:, :old_nf]})

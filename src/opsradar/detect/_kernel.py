@@ -524,7 +524,14 @@ def _remember_peak(SEAS: np.ndarray, k: int, b: int, peak: float, t: float, dec:
 
 @nb.njit(cache=True, inline="always")
 def _recurrence(
-    S: np.ndarray, SEAS: np.ndarray, hp: np.ndarray, k: int, t: float, dt: float, s: float
+    S: np.ndarray,
+    SEAS: np.ndarray,
+    hp: np.ndarray,
+    k: int,
+    t: float,
+    dt: float,
+    s: float,
+    teach: bool,
 ) -> float:
     """Discount a surprise this time of day has already shown on recent days; then learn.
 
@@ -554,6 +561,12 @@ def _recurrence(
     -> 71.97 / 61.05 (`rogue_agent_key_hold`, irregularly sampled: an incident hidden by
     a flat-line six days earlier that had not faded); opsbench, regularly sampled,
     within -0.15 / +0.55.
+
+    The warm-up teaches it nothing (``teach`` false, session 9): its surprises are
+    measured against tails that have not learned anything yet and are not scored, but a
+    burst in a series' first minutes taught its half-hour up to the cap, and for three
+    weeks hid what happened at that hour - a spike at 00:40 four days later in a series
+    that started at midnight (`test_the_warm_up_teaches_the_time_of_day_memory_nothing`).
     """
     dec = hp[HP_RC_DECAY] / DAY  # fading per second
     b = N_PEAK + _bucket(t, 1)
@@ -569,7 +582,9 @@ def _recurrence(
         base = hp[HP_RC_BASE]
         if pk > base and s > base:
             out = max(s - (pk - base), base)
-    if s >= 2.0 * hp[HP_S_HALF] * hp[HP_ALARM]:  # an alarm: a repeat is no news
+    if not teach:
+        pass
+    elif s >= 2.0 * hp[HP_S_HALF] * hp[HP_ALARM]:  # an alarm: a repeat is no news
         _remember_peak(SEAS, k, b, min(s, hp[HP_RC_CAP]), t, dec)
     else:
         S[k, RC_VISIT] = max(S[k, RC_VISIT], min(s, hp[HP_RC_CAP]))
@@ -949,7 +964,7 @@ def score_points(
             out_ch[i, 5] = s_drift
             out_ch[i, 6] = s_nov
             out_ch[i, 7] = s_ext
-        s = _recurrence(S, SEAS, hp, k, t, dt, s)
+        s = _recurrence(S, SEAS, hp, k, t, dt, s, n > hp[HP_WARMUP])
         raw = min(max(s / (2.0 * hp[HP_S_HALF]), 0.0), 1.0)
         if n <= hp[HP_WARMUP]:
             raw = 0.0
