@@ -196,3 +196,12 @@ def test_a_checkpoint_of_the_older_scalar_layout_loads_with_new_fields_zeroed() 
     odd = dict(state, **{"detector.scalars": state["detector.scalars"][:, : old_nf - 1]})
     with pytest.raises(ValueError, match="layout"):
         Engine().load_state_dict(odd)
+    # the next layout (session 8) kept its peaks with their time: they load unchanged
+    later_nf = K.OLDER_NF[1]
+    later = dict(state, **{"detector.scalars": state["detector.scalars"][:, :later_nf]})
+    restored = Engine()
+    restored.load_state_dict(later)
+    got = restored.state_dict()
+    np.testing.assert_array_equal(got["detector.scalars"][:, :later_nf], later["detector.scalars"])
+    assert (got["detector.scalars"][:, later_nf:] == 0.0).all()
+    np.testing.assert_array_equal(got["detector.seasonal"], state["detector.seasonal"])

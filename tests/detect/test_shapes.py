@@ -292,6 +292,50 @@ def test_the_warm_up_teaches_the_time_of_day_memory_nothing() -> None:
         assert scores[0] >= 0.5, seed
 
 
+def test_a_habit_that_moves_across_the_half_hour_boundary_is_still_a_habit() -> None:
+    """A nightly job (a one-point spike of 40 spreads) at 02:55 for six nights runs at
+    03:05 on the seventh - or the other way round: the next half-hour's memory of it
+    counts, a little less, so it is still the series' habit (all 16 alarmed when each
+    half-hour knew only its own). The same spike at 15:05 that night still alarms."""
+    moved = control = 0
+    for first, then in ((2 * 3600 + 3300, 3 * 3600 + 300), (3 * 3600 + 300, 2 * 3600 + 3300)):
+        for seed in range(8):
+            ts = T0 + 300.0 * np.arange(8 * 288)
+            x = 100.0 + np.random.default_rng(seed).normal(0.0, 2.0, len(ts))
+            tod, day = ts % 86400, (ts - T0) // 86400
+            x[(tod == first) & (day < 6)] += 80.0
+            for at, count in ((then, True), (15 * 3600 + 300, False)):
+                y = x.copy()
+                night = int(np.flatnonzero((tod == at) & (day == 6))[0])
+                y[night] += 80.0
+                _, scores = _run(ts, y)
+                if count:
+                    moved += scores[night] >= 0.5
+                else:
+                    control += scores[night] >= 0.5
+    assert moved <= 2
+    assert control >= 14
+
+
+def test_an_alarm_in_the_previous_half_hour_does_not_discount_this_one() -> None:
+    """The neighbouring half-hour's memory counts what *earlier days* taught it: an alarm
+    at 13:55 today and a spike at 14:10 - the 14:10 score is the one a detector without
+    the time-of-day memory gives (with today's 13:55 in the memory, all eight were 0.375,
+    below the alarm level)."""
+    ts = T0 + 10.0 * np.arange(int(2.7 * 8640))
+    first = 8640 + (13 * 3600 + 55 * 60) // 10  # day 2, 13:55
+    then = 8640 + (14 * 3600 + 10 * 60) // 10  # 14:10
+    for seed in range(8):
+        x = 100.0 + np.random.default_rng(seed).normal(0.0, 2.0, len(ts))
+        x[first] += 40.0
+        x[then] += 16.0
+        got = [
+            Engine(OpsradarDetector(**hp)).score(np.zeros(len(x), np.int64), ts, x)[then]
+            for hp in ({}, {"recur_base": 1e9})
+        ]
+        assert got[0] == got[1], seed
+
+
 def test_a_new_record_far_beyond_the_old_one_is_caught() -> None:
     """Hourly, heavy-tailed spiky series (an ad-exchange price): spikes of several times
     the level are its normal, so a residual alone is only moderately rare; a spike twice

@@ -177,14 +177,16 @@ class OpsradarDetector:
     def load_state_dict(self, d: dict[str, np.ndarray]) -> None:
         S = np.asarray(d["scalars"], dtype=np.float64)
         seasonal = d["seasonal"]
-        older = S.ndim == 2 and S.shape[1] in K.OLDER_NF and len(d["hyper"]) == K.N_HP
+        width = S.shape[1] if S.ndim == 2 else 0
+        older = width in K.OLDER_NF and len(d["hyper"]) == K.N_HP
         if older and seasonal.shape == (len(S), K.N_SEAS):
-            # an older layout that this one extends with fields starting at 0; its
-            # recurrence peaks were kept as they were, now with the time they were seen
-            S = np.hstack([S, np.zeros((len(S), K.NF - S.shape[1]))])
-            seasonal = np.array(seasonal, dtype=np.float64)
-            fade = d["hyper"][K.HP_RC_DECAY] / K.DAY * S[:, K.LAST_TS]
-            seasonal[:, K.N_PEAK : K.N_SEAS] += fade[:, None]
+            # an older layout that this one extends with fields starting at 0
+            S = np.hstack([S, np.zeros((len(S), K.NF - width))])
+            if width == K.OLDER_NF[0]:
+                # its recurrence peaks were kept as they were, now with the time seen
+                seasonal = np.array(seasonal, dtype=np.float64)
+                fade = d["hyper"][K.HP_RC_DECAY] / K.DAY * S[:, K.LAST_TS]
+                seasonal[:, K.N_PEAK : K.N_SEAS] += fade[:, None]
         if (
             S.ndim != 2
             or S.shape[1] != K.NF
