@@ -44,6 +44,22 @@ def test_episodes_far_apart_in_one_family_are_separate_trends() -> None:
     assert len(trends) == 2
 
 
+def test_one_series_wavering_across_the_alarm_level_is_one_trend() -> None:
+    """The same series and kind again soon after its last episode ended (the return from
+    a block, alarmed by the value channels and ten minutes later by the likelihood
+    stage) is one trend; the same kind half an hour later, or another kind, is not."""
+    names = ["app.web.requests"]
+    first = _ep(0, NOW - 2000, kind="recovery")  # ends at NOW - 1700
+    again = _ep(0, NOW - 1100, kind="recovery")
+    (t,) = build_trends([first, again], names, [], NOW)
+    assert t.series == ("app.web.requests",)
+    assert "on 2 series" not in t.sentence
+    later = _ep(0, first.last + 1900, kind="recovery")
+    assert len(build_trends([first, later], names, [], NOW)) == 2
+    other = _ep(0, NOW - 1100, kind="spike")
+    assert len(build_trends([first, other], names, [], NOW)) == 2
+
+
 def test_ordering_is_stable_for_unchanged_data() -> None:
     names = [f"hosts.h{i}x.m{i}" for i in range(30)]
     episodes = [_ep(i, NOW - 60, 0.9) for i in range(30)]

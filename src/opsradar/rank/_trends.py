@@ -22,6 +22,10 @@ FAMILY_GAP = 180.0  # episodes of one family starting this close (chained) are o
 # minutes apart on other hosts are not the same change
 MIN_SILENCE = 90.0  # seconds without a point before a stopped series is shown
 TOGETHER = 60.0  # episodes of one host and kind, or of one service, starting this close
+# an episode of the same series and kind starting this soon after the last one ended is
+# the same trend: a change that wavers across the alarm level (the return from a block,
+# alarmed by the value channels and again ten minutes later by the likelihood stage)
+SAME_SERIES_GAP = 1800.0
 DEPLOY_HORIZON = 7200.0  # a deploy further back than this is not "the nearest deploy"
 RECENCY_HALF_LIFE = 1800.0
 MUTED_FACTOR = 0.05  # feedback and declared changes keep a trend, far down
@@ -142,8 +146,10 @@ def build_trends(
 
     Two episodes are one trend when they are of one family (a timer's statistics, a metric
     across numbered hosts) and start within ``FAMILY_GAP`` of each other, when they are of
-    one entity (the same host) and the same kind and start within ``TOGETHER`` seconds, or
-    when they are of one service and start within ``TOGETHER`` seconds of the first.
+    one entity (the same host) and the same kind and start within ``TOGETHER`` seconds,
+    when they are of one service and start within ``TOGETHER`` seconds of the first, or
+    when they are of one series and kind and the later starts within ``SAME_SERIES_GAP``
+    of the end of the earlier.
 
     Series under an active feedback ``rules`` entry, or whose change a preceding deploy
     declared (``Event.expect``), form their own trends, weighted by ``MUTED_FACTOR``; a
@@ -181,8 +187,14 @@ def _group(episodes: list[Episode], names: Sequence[str]) -> list[list[Episode]]
 
     chained: dict[tuple[str, ...], tuple[int, float]] = {}  # key -> last episode
     anchored: dict[tuple[str, str], tuple[int, float]] = {}  # service -> first of its burst
+    repeated: dict[tuple[int, str], tuple[int, float]] = {}  # series, kind -> its last end
     for i, ep in enumerate(eps):
         name = names[ep.slot]
+        rkey = (ep.slot, ep.kind)
+        before = repeated.get(rkey)
+        if before is not None and ep.start - before[1] <= SAME_SERIES_GAP:
+            parent[find(i)] = find(before[0])
+        repeated[rkey] = (i, max(ep.last, before[1]) if before is not None else ep.last)
         kind_class = ep.kind if ep.kind in ("stopped", "new") else "change"
         # a stop, a first appearance and a change of value are never one trend
         keys: list[tuple[tuple[str, ...], float]] = [(("f", family(name), kind_class), FAMILY_GAP)]
