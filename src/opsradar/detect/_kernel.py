@@ -585,8 +585,8 @@ def _recurrence(
     and lost a point; without it, NAB 71.88 / 60.93 -> 72.61 / 62.51 (18 false rows
     fewer in 15 files, the same windows); opsbench standard -0.27 / -0.19 / +1.23 on
     seeds 0 - 2 and -1.2 / -1.6 / +0.4 / -0.4 / -0.6 on seeds 3 - 7 (a spike at random
-    near a job's hour is hidden too: 13 windows fewer and 112 false rows fewer over the
-    eight seeds); the demo fleet 0.37 / 0.40 / 0.39 -> 0.36 / 0.40 / 0.38.
+    near a job's hour is hidden too: 8 windows and 52 false rows fewer over the eight
+    seeds); the demo fleet 0.37 / 0.40 / 0.39 -> 0.36 / 0.40 / 0.38.
     """
     dec = hp[HP_RC_DECAY] / DAY  # fading per second
     h = _bucket(t, 1)
