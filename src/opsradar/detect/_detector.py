@@ -93,7 +93,7 @@ class OpsradarDetector:
         recur_decay: float = 0.25,
         recur_cap: float = 8.0,
         extreme_margin: float = 0.2,
-        extreme_gain: float = 10.0,
+        extreme_gain: float = 15.0,
         extreme_fade: float = 0.0002,
         extreme_min_n: float = 100.0,
         extreme_commit: float = 100.0,
