@@ -362,7 +362,7 @@ def test_a_record_forty_percent_beyond_the_old_one_is_an_alarm() -> None:
     """The extreme channel scores 15 (``-log10 p``) per unit of height beyond a 20 %
     margin, so a spike 1.4 times as high as the highest so far is an alarm. At 10 per
     unit, 6 of these 8 were; NAB is flat between 8 and 15 (72.56 - 72.61) and opsbench
-    gains +0.45 standard on average over eight seeds (docs/detection.md, method 6)."""
+    gains +0.45 standard on average over eight seeds (docs/detection.md, method 10)."""
     assert all(_run(*_spiky_hourly(seed, 1.4))[1][900] >= 0.5 for seed in range(8))
 
 

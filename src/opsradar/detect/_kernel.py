@@ -552,8 +552,7 @@ def _recurrence(
     teaches it at once as well, so a repeat within the same half-hour is discounted.
     When every point taught its bucket at once, an incident building up over several
     points was discounted by its own beginning and its alarm waited for the next
-    half-hour
-    (`test_an_incident_is_not_discounted_by_its_own_beginning`). Measured (session 8,
+    half-hour (`test_an_incident_is_not_discounted_by_its_own_beginning`). Measured (session 8,
     four hash seeds): NAB 70.56 / 59.35 -> 70.93 / 59.56 swept, one window more;
     opsbench standard -0.5 to -0.9 on seeds 0 - 2 (the saw-tooth family: its
     collections, at no fixed hour, were being discounted by their own first points -
@@ -929,11 +928,9 @@ def score_points(
         s = s_point
         kind = K_SPIKE if r > 0 else K_DIP
         away = abs(pred - base)
+        # back at least halfway to the usual level from an excursion the fast level had
+        # followed: the end of that excursion, not a dip (or spike) from it
         back = away > 3.0 * e_base and r * (base - pred) > 0.0 and abs(x - base) < 0.5 * away
-        if back:
-            # back at least halfway to the usual level from an excursion the fast level
-            # had followed: the end of that excursion, not a dip (or spike) from it
-            kind = K_BACK
         expected = pred
         scale = sc
         if s_shift > s:
